@@ -1,0 +1,322 @@
+"""The project document: the one OTIO collection every view and service reads.
+
+``Project`` owns the ``SerializableCollection`` of scenes and is the only
+writer. Edits run inside :meth:`Project.edit`, which records primitives in a
+:class:`~.transaction.Transaction`, tidies the touched tracks, validates them
+and either commits (emitting ``changed``) or rolls back so that a refused edit
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+from PySide6.QtCore import QObject, Signal
+
+from . import schema as S
+from .errors import (
+    ClipLimitError,
+    EditError,
+    LockedTrackError,
+    TransitionError,
+    TransitionTooLongError,
+    TrimRangeError,
+)
+from .layout import Slot, item_frames, layout, media_bounds
+from .transaction import Transaction
+
+
+@dataclass
+class ChangeSet:
+    """What an edit, undo or redo touched; views refresh just these."""
+
+    kind: str  # "edit" | "undo" | "redo" | "reset"
+    scenes: list[Any] = field(default_factory=list)
+    tracks: list[Any] = field(default_factory=list)
+    headers: list[Any] = field(default_factory=list)
+    structure: bool = False
+    topics: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ProjectLocation:
+    """Where a project lives: a ``NAME.aladdin`` bundle or a plain ``.otio`` file."""
+
+    file: Path
+    bundle: bool
+
+    @property
+    def root(self) -> Path:
+        if self.bundle:
+            return self.file.parent
+        return self.file.parent / f"{self.file.stem}.aladdin-data"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.root / "media"
+
+    @property
+    def renders_dir(self) -> Path:
+        return self.root / "renders"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def recovery_file(self) -> Path:
+        return self.file.with_name(self.file.name + ".recovery")
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.root / "backups"
+
+    @classmethod
+    def for_path(cls, path: str | Path) -> ProjectLocation:
+        path = Path(path).absolute()
+        if path.suffix == ".aladdin" or (path.is_dir() and (path / "project.otio").exists()):
+            return cls(path / "project.otio", True)
+        if path.name == "project.otio" and path.parent.suffix == ".aladdin":
+            return cls(path, True)
+        if path.suffix == ".otio":
+            return cls(path, False)
+        raise EditError(f"'{path}' is not a project: use a NAME.aladdin folder or a .otio file.")
+
+
+class Project(QObject):
+    changed = Signal(object)
+
+    def __init__(self, collection: otio.schema.SerializableCollection | None = None,
+                 location: ProjectLocation | None = None, name: str = "Untitled") -> None:
+        super().__init__()
+        self.collection = collection or S.new_project_collection(name)
+        self.location = location
+        self.revision = 0
+        self.saved_revision = 0
+        self.warnings: list[str] = []
+        self.offline: dict[str, str] = {}  # media url -> reason, from probing at load
+        self.recovery_available = False
+
+    # --- access ---
+    @property
+    def name(self) -> str:
+        return self.collection.name
+
+    @property
+    def scenes(self) -> list[otio.schema.Timeline]:
+        return [s for s in self.collection if isinstance(s, otio.schema.Timeline)]
+
+    def scene(self, key: str | int | None = None) -> otio.schema.Timeline:
+        scenes = self.scenes
+        if not scenes:
+            raise EditError("The project has no scenes.")
+        if key is None:
+            return scenes[0]
+        if isinstance(key, int):
+            if not 0 <= key < len(scenes):
+                raise EditError(f"There is no scene number {key + 1}.")
+            return scenes[key]
+        for scene in scenes:
+            if scene.name == key or S.get(scene, "id") == key:
+                return scene
+        names = ", ".join(repr(s.name) for s in scenes)
+        raise EditError(f"No scene named {key!r}. Scenes: {names}.")
+
+    def scene_of(self, track: otio.schema.Track) -> otio.schema.Timeline:
+        for scene in self.scenes:
+            if any(t is track for t in scene.tracks):
+                return scene
+        raise EditError(f"Track {track.name!r} is not in this project.")
+
+    @property
+    def dirty(self) -> bool:
+        return self.revision != self.saved_revision
+
+    def resolve_media(self, url: str) -> Path:
+        """A media reference's file path; relative paths are relative to the project."""
+        if url.startswith("file://"):
+            from urllib.parse import unquote, urlparse
+            return Path(unquote(urlparse(url).path))
+        path = Path(url)
+        if path.is_absolute() or self.location is None:
+            return path
+        return (self.location.file.parent / path).resolve()
+
+    # --- editing ---
+    @contextlib.contextmanager
+    def edit(self) -> Iterator[Transaction]:
+        """Run an edit: yields a transaction, then validates and commits or rolls back."""
+        tx = Transaction()
+        try:
+            yield tx
+            for track in tx.tracks:
+                normalize(tx, track, self.scene_of(track))
+            self.validate(tx)
+        except BaseException:
+            tx.revert()
+            raise
+        self._notify("edit", tx)
+
+    def undo_tx(self, tx: Transaction) -> None:
+        tx.revert()
+        self._notify("undo", tx)
+
+    def redo_tx(self, tx: Transaction) -> None:
+        tx.apply()
+        self._notify("redo", tx)
+
+    def _notify(self, kind: str, tx: Transaction) -> None:
+        self.revision += 1
+        scenes = list(tx.scenes)
+        for track in tx.tracks + tx.headers:
+            try:
+                scene = self.scene_of(track)
+            except EditError:
+                continue  # a track removed by this change
+            if not any(s is scene for s in scenes):
+                scenes.append(scene)
+        self.changed.emit(ChangeSet(kind, scenes, list(tx.tracks), list(tx.headers),
+                                    tx.structure, frozenset(tx.topics)))
+
+    def reset(self, collection: otio.schema.SerializableCollection) -> None:
+        """Replace the whole document (open, recover); views rebuild everything."""
+        self.collection = collection
+        self.revision += 1
+        self.changed.emit(ChangeSet("reset", list(self.scenes), structure=True))
+
+    # --- validation ---
+    def validate(self, tx: Transaction) -> None:
+        for track in tx.tracks:
+            scene = self.scene_of(track)
+            validate_track(track, S.scene_rate(scene))
+        if tx.added_clip:
+            for scene in {id(self.scene_of(t)): self.scene_of(t) for t in tx.tracks}.values():
+                check_clip_limit(scene)
+
+
+def video_clip_count(scene: otio.schema.Timeline) -> int:
+    return sum(1 for track in scene.tracks if not S.is_audio(track)
+               for item in track if isinstance(item, otio.schema.Clip))
+
+
+def check_clip_limit(scene: otio.schema.Timeline) -> None:
+    limit = S.scene_max_clips(scene)
+    count = video_clip_count(scene)
+    if count > limit:
+        raise ClipLimitError(
+            f"Scene '{scene.name}' can hold at most {limit} video clips; this edit would make "
+            f"{count}. Split the scene or remove a clip first.")
+
+
+def normalize(tx: Transaction, track: otio.schema.Track, scene: otio.schema.Timeline) -> None:
+    """Tidy a track after an edit: drop empty or trailing gaps, merge neighbouring
+    gaps, and remove transitions that no longer sit between two clips."""
+    rate = S.scene_rate(scene)
+    changed = True
+    while changed:
+        changed = False
+        items = list(track)
+        for i, item in enumerate(items):
+            prev = items[i - 1] if i > 0 else None
+            nxt = items[i + 1] if i + 1 < len(items) else None
+            if isinstance(item, otio.schema.Gap):
+                if item_frames(item, rate) <= 0 or nxt is None:
+                    tx.remove(track, i)
+                    changed = True
+                    break
+                if isinstance(prev, otio.schema.Gap):
+                    total = item_frames(prev, rate) + item_frames(item, rate)
+                    tx.set_range(prev, S.tr(0, total, rate))
+                    tx.remove(track, i)
+                    changed = True
+                    break
+            elif isinstance(item, otio.schema.Transition):
+                if not (isinstance(prev, otio.schema.Clip) and isinstance(nxt, otio.schema.Clip)):
+                    tx.remove(track, i)
+                    tx.notices.append(f"Removed the {S.transition_kind(item).value} that no "
+                                      "longer sits between two clips.")
+                    changed = True
+                    break
+
+
+def seconds(frames_: float, rate: float) -> str:
+    return f"{frames_ / rate:.2f} s"
+
+
+def validate_track(track: otio.schema.Track, rate: float) -> None:
+    """Raise a readable EditError if the track breaks a document rule."""
+    if S.track_flag(track, "locked"):
+        raise LockedTrackError(f"Track '{track.name}' is locked. Unlock it to change its clips.")
+    slots = layout(track, rate)
+    for pos, slot in enumerate(slots):
+        item = slot.item
+        if slot.is_transition:
+            _validate_transition(track, slots, pos, rate)
+            continue
+        if item.source_range is None or slot.duration < 1:
+            raise EditError(f"'{item.name or 'An item'}' on track '{track.name}' would be "
+                            "shorter than one frame.")
+        if slot.is_clip:
+            _validate_media(slots, pos, rate)
+
+
+def _validate_transition(track: otio.schema.Track, slots: list[Slot], pos: int,
+                         rate: float) -> None:
+    slot = slots[pos]
+    kind = S.transition_kind(slot.item).value
+    if S.is_audio(track):
+        raise TransitionError(f"Audio track '{track.name}' uses fades, not transitions.")
+    a_in = S.frames(slot.item.in_offset, rate)
+    a_out = S.frames(slot.item.out_offset, rate)
+    if a_in < 0 or a_out < 0 or a_in + a_out <= 0:
+        raise TransitionError(f"The {kind} on track '{track.name}' needs a positive duration.")
+    prev, nxt = slots[pos - 1], slots[pos + 1]
+    before = slots[pos - 2].item if pos >= 2 and slots[pos - 2].is_transition else None
+    after = slots[pos + 2].item if pos + 2 < len(slots) and slots[pos + 2].is_transition else None
+    prev_need = a_in + (S.frames(before.out_offset, rate) if before is not None else 0)
+    next_need = a_out + (S.frames(after.in_offset, rate) if after is not None else 0)
+    dur = seconds(a_in + a_out, rate)
+    for clip_slot, need in ((prev, prev_need), (nxt, next_need)):
+        if need > clip_slot.duration:
+            raise TransitionTooLongError(
+                f"The {dur} {kind} is longer than clip '{clip_slot.item.name}' "
+                f"({seconds(clip_slot.duration, rate)}) can carry. Shorten the transition "
+                "or lengthen the clip.")
+
+
+def handles(slots: list[Slot], pos: int, rate: float) -> tuple[int, int]:
+    """Frames of unused media a clip shows before its start and after its end."""
+    head = tail = 0
+    if pos > 0 and slots[pos - 1].is_transition:
+        tr_ = slots[pos - 1].item
+        if S.transition_kind(tr_) in S.KINDS_NEEDING_HANDLES:
+            head = S.frames(tr_.in_offset, rate)
+    if pos + 1 < len(slots) and slots[pos + 1].is_transition:
+        tr_ = slots[pos + 1].item
+        if S.transition_kind(tr_) in S.KINDS_NEEDING_HANDLES:
+            tail = S.frames(tr_.out_offset, rate)
+    return head, tail
+
+
+def _validate_media(slots: list[Slot], pos: int, rate: float) -> None:
+    clip = slots[pos].item
+    bounds = media_bounds(clip, rate)
+    if bounds is None or S.get(clip.media_reference, "media", {}).get("is_still"):
+        return
+    speed = S.clip_speed(clip)
+    head, tail = handles(slots, pos, rate)
+    start = S.frames_exact(clip.source_range.start_time, rate)
+    need_from = start - head * speed
+    need_to = start + (slots[pos].duration + tail) * speed
+    eps = 1e-6
+    if need_from < bounds[0] - eps or need_to > bounds[1] + eps:
+        extra = " including transition handles" if head or tail else ""
+        raise TrimRangeError(
+            f"Clip '{clip.name}' would need media from {seconds(need_from, rate)} to "
+            f"{seconds(need_to, rate)}{extra}, but its media runs from "
+            f"{seconds(bounds[0], rate)} to {seconds(bounds[1], rate)}.")

@@ -1,0 +1,143 @@
+"""OTIO documents from other tools in, and OTIO/OTIOZ/EDL/FCP XML out.
+
+Reading: a plain ``Timeline`` (or a collection of them) written by another tool
+becomes a project; ``SMPTE_Dissolve`` and unknown transition types play as
+dissolves, unknown effects are kept in the file and reported.
+
+Writing goes through OTIO's adapters on a copy whose media references are
+absolute ``file://`` URLs, so the exported file works wherever it is moved.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from urllib.parse import quote, unquote, urlparse
+
+import opentimelineio as otio
+
+from . import schema as S
+from .errors import InvalidEditError, ProjectFileError
+
+FORMATS = ("otio", "otioz", "edl", "fcpxml")
+KNOWN_EFFECTS = ("LinearTimeWarp", "FreezeFrame", "TimeEffect")
+
+
+def adopt(obj: object, source: str = "file") -> tuple[otio.schema.SerializableCollection,
+                                                     list[str]]:
+    """Turn whatever an OTIO file held into a project collection, plus warnings."""
+    warnings: list[str] = []
+    if isinstance(obj, otio.schema.Timeline):
+        coll = otio.schema.SerializableCollection(name=obj.name or Path(source).stem)
+        coll.append(obj)
+    elif isinstance(obj, otio.schema.SerializableCollection):
+        coll = obj
+        for index in range(len(coll) - 1, -1, -1):
+            child = coll[index]
+            if not isinstance(child, otio.schema.Timeline):
+                warnings.append(f"Skipped a {type(child).__name__} that is not a timeline.")
+                del coll[index]
+    else:
+        raise ProjectFileError(f"'{source}' holds a {type(obj).__name__}, not a timeline.")
+    for scene in coll:
+        warnings.extend(_report(scene))
+    return coll, warnings
+
+
+def _report(scene: otio.schema.Timeline) -> list[str]:
+    notes = []
+    for track in scene.tracks:
+        for item in track:
+            if isinstance(item, otio.schema.Transition) and not S.get(item, "kind"):
+                if item.transition_type != otio.schema.TransitionTypes.SMPTE_Dissolve:
+                    notes.append(f"Transition type {item.transition_type!r} on track "
+                                 f"'{track.name}' plays as a dissolve.")
+            for effect in getattr(item, "effects", []):
+                if effect.effect_name not in KNOWN_EFFECTS and not isinstance(
+                        effect, otio.schema.LinearTimeWarp):
+                    notes.append(f"Effect '{effect.effect_name or effect.name}' on "
+                                 f"'{item.name}' is kept in the file but not rendered.")
+    return notes
+
+
+def to_file_url(path: Path) -> str:
+    return "file://" + quote(str(path.resolve()))
+
+
+def url_to_path(url: str) -> Path:
+    return Path(unquote(urlparse(url).path)) if url.startswith("file://") else Path(url)
+
+
+def portable_copy(project, scene_name: str | None = None) -> otio.core.SerializableObject:
+    """A deep copy of the project (or one scene) with absolute file:// media URLs."""
+    scenes = project.scenes
+    if scene_name is not None or len(scenes) == 1:
+        obj = project.scene(scene_name).clone()
+        timelines = [obj]
+    else:
+        obj = project.collection.clone()
+        timelines = [s for s in obj if isinstance(s, otio.schema.Timeline)]
+    for timeline in timelines:
+        for clip in timeline.find_clips():
+            for ref in clip.media_references().values():
+                url = getattr(ref, "target_url", None)
+                if url and "://" not in url:
+                    ref.target_url = to_file_url(project.resolve_media(url))
+    return obj
+
+
+def _edl_ready(timeline: otio.schema.Timeline, warnings: list[str]) -> otio.schema.Timeline:
+    """CMX3600 holds one video and two audio tracks and only dissolves."""
+    video = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
+    audio = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Audio]
+    if not video:
+        raise InvalidEditError("An EDL needs a video track; this scene has none.")
+    if len(video) > 1:
+        warnings.append(f"EDL keeps only video track '{video[0].name}'.")
+    if len(audio) > 2:
+        warnings.append("EDL keeps only the first two audio tracks.")
+    keep = [video[0]] + audio[:2]
+    out = otio.schema.Timeline(name=timeline.name, global_start_time=timeline.global_start_time)
+    for track in keep:
+        copy = track.clone()
+        for item in copy:
+            if isinstance(item, otio.schema.Transition):
+                if item.transition_type != otio.schema.TransitionTypes.SMPTE_Dissolve:
+                    warnings.append(f"The {S.transition_kind(item).value} on '{track.name}' is "
+                                    "written as a dissolve (EDL has no other kinds).")
+                    item.transition_type = otio.schema.TransitionTypes.SMPTE_Dissolve
+        out.tracks.append(copy)
+    return out
+
+
+def export(project, fmt: str, out: str | Path, scene: str | None = None) -> list[str]:
+    """Write the project (or one scene) in ``fmt``; returns warnings for the user."""
+    from .project_io import atomic_write
+
+    if fmt not in FORMATS:
+        raise InvalidEditError(f"Unknown export format {fmt!r}; choose {', '.join(FORMATS)}.")
+    out = Path(out)
+    warnings: list[str] = []
+    if fmt == "otio":
+        obj = portable_copy(project, scene)
+        atomic_write(out, otio.adapters.write_to_string(obj, "otio_json"))
+        return warnings
+    timeline = portable_copy(project, scene if scene is not None else project.scene().name)
+    if fmt == "otioz":
+        missing = [c.name for c in timeline.find_clips()
+                   if not url_to_path(getattr(c.media_reference, "target_url", "")).is_file()]
+        if missing:
+            warnings.append("Media not found and left out: " + ", ".join(missing))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+            tmp_out = Path(tmp) / out.name
+            otio.adapters.write_to_file(timeline, str(tmp_out), adapter_name="otioz",
+                                        media_policy="MissingIfNotFile")
+            tmp_out.replace(out)
+        return warnings
+    if fmt == "edl":
+        text = otio.adapters.write_to_string(_edl_ready(timeline, warnings), "cmx_3600")
+    else:
+        text = otio.adapters.write_to_string(timeline, "fcp_xml")
+    atomic_write(out, text)
+    return warnings

@@ -1,0 +1,111 @@
+"""Where items sit on a track, in whole frames at the scene rate.
+
+OTIO tracks are sequential: an item's position is the sum of the durations
+before it, and transitions take no time on the track. These helpers turn that
+into explicit ``[start, end)`` spans the edit commands and views work with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import opentimelineio as otio
+
+from .schema import frames, frames_exact
+
+Clip = otio.schema.Clip
+Gap = otio.schema.Gap
+Transition = otio.schema.Transition
+
+
+@dataclass(frozen=True)
+class Slot:
+    index: int
+    item: Any
+    start: int
+    end: int
+
+    @property
+    def duration(self) -> int:
+        return self.end - self.start
+
+    @property
+    def is_clip(self) -> bool:
+        return isinstance(self.item, Clip)
+
+    @property
+    def is_gap(self) -> bool:
+        return isinstance(self.item, Gap)
+
+    @property
+    def is_transition(self) -> bool:
+        return isinstance(self.item, Transition)
+
+
+def item_frames(item: Any, rate: float) -> int:
+    if isinstance(item, Transition):
+        return 0
+    return frames(item.source_range.duration, rate) if item.source_range else 0
+
+
+def layout(track: otio.schema.Track, rate: float) -> list[Slot]:
+    """All children with their spans; a transition's span is its overlap region."""
+    slots: list[Slot] = []
+    pos = 0
+    for index, item in enumerate(track):
+        if isinstance(item, Transition):
+            a = frames(item.in_offset, rate)
+            b = frames(item.out_offset, rate)
+            slots.append(Slot(index, item, pos - a, pos + b))
+            continue
+        d = item_frames(item, rate)
+        slots.append(Slot(index, item, pos, pos + d))
+        pos += d
+    return slots
+
+
+def track_end(track: otio.schema.Track, rate: float) -> int:
+    return sum(item_frames(item, rate) for item in track)
+
+
+def slot_of(track: otio.schema.Track, item: Any, rate: float) -> Slot:
+    for slot in layout(track, rate):
+        if slot.item is item:
+            return slot
+    raise LookupError(f"{item.name or 'item'} is not on track {track.name!r}")
+
+
+def slot_at(track: otio.schema.Track, frame: int, rate: float) -> Slot | None:
+    """The clip or gap covering ``frame`` (transitions are skipped)."""
+    for slot in layout(track, rate):
+        if not slot.is_transition and slot.start <= frame < slot.end:
+            return slot
+    return None
+
+
+def neighbours(track: otio.schema.Track, index: int) -> tuple[Any, Any]:
+    prev = track[index - 1] if index > 0 else None
+    nxt = track[index + 1] if index + 1 < len(track) else None
+    return prev, nxt
+
+
+def transitions_around(track: otio.schema.Track, index: int) -> tuple[Any, Any]:
+    """The transitions directly before and after the item at ``index``, if any."""
+    prev, nxt = neighbours(track, index)
+    return (prev if isinstance(prev, Transition) else None,
+            nxt if isinstance(nxt, Transition) else None)
+
+
+def media_bounds(clip: otio.schema.Clip, rate: float) -> tuple[float, float] | None:
+    """The active take's available media range as (start, end) frames, if known."""
+    ref = clip.media_reference
+    available = getattr(ref, "available_range", None)
+    if available is None:
+        return None
+    start = frames_exact(available.start_time, rate)
+    return start, start + frames_exact(available.duration, rate)
+
+
+def clips(track: otio.schema.Track) -> list[otio.schema.Clip]:
+    return [item for item in track if isinstance(item, Clip)]

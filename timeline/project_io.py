@@ -1,0 +1,238 @@
+"""Reading and writing projects without ever losing one.
+
+* Save is atomic: the JSON goes to a temporary file in the same folder, is
+  fsynced, and replaces the project with ``os.replace``; the previous version is
+  kept in ``backups/`` (the newest five).
+* Autosave writes a separate ``project.otio.recovery`` file, never the project.
+  Opening a project whose recovery file is newer reports it; ``recover=True``
+  opens the recovered state instead.
+* A corrupt or newer-schema file raises a readable error and is left untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import opentimelineio as otio
+from PySide6.QtCore import QObject, QTimer
+
+from . import schema as S
+from .document import Project, ProjectLocation
+from .errors import CorruptProjectError, NewerSchemaError, ProjectFileError
+from .interchange import adopt
+
+BACKUPS_KEPT = 5
+
+
+def serialize(project: Project) -> str:
+    return project.collection.to_json_string()
+
+
+def fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never a torn one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        reason = "the disk is full" if exc.errno == 28 else exc.strerror or str(exc)
+        raise ProjectFileError(f"Could not save '{path}': {reason}. The previous version is "
+                               "unchanged.") from None
+    fsync_dir(path.parent)
+
+
+def _rotate_backups(loc: ProjectLocation, keep: int) -> None:
+    if not loc.file.exists() or keep <= 0:
+        return
+    loc.backups_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
+    target = loc.backups_dir / f"{loc.file.stem}-{stamp}{loc.file.suffix}"
+    try:
+        os.link(loc.file, target)  # the old file's inode survives the replace
+    except OSError:
+        import shutil
+        shutil.copy2(loc.file, target)
+    backups = sorted(loc.backups_dir.glob(f"{loc.file.stem}-*{loc.file.suffix}"))
+    for old in backups[:-keep]:
+        old.unlink(missing_ok=True)
+
+
+def ensure_layout(loc: ProjectLocation) -> None:
+    if loc.bundle:
+        for folder in (loc.root, loc.media_dir, loc.renders_dir, loc.cache_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+    else:
+        loc.file.parent.mkdir(parents=True, exist_ok=True)
+
+
+def save(project: Project, path: str | Path | None = None, *, backups: int = BACKUPS_KEPT) -> Path:
+    """Save atomically (to ``path`` for Save As); returns the project file written."""
+    loc = ProjectLocation.for_path(path) if path is not None else project.location
+    if loc is None:
+        raise ProjectFileError("Choose where to save the project first (Save As).")
+    ensure_layout(loc)
+    data = serialize(project)
+    _rotate_backups(loc, backups)
+    atomic_write(loc.file, data)
+    project.location = loc
+    project.saved_revision = project.revision
+    loc.recovery_file.unlink(missing_ok=True)
+    return loc.file
+
+
+def autosave(project: Project) -> Path | None:
+    """Write the recovery file (never the project itself)."""
+    if project.location is None:
+        return None
+    ensure_layout(project.location)
+    atomic_write(project.location.recovery_file, serialize(project))
+    return project.location.recovery_file
+
+
+def recovery_newer(loc: ProjectLocation) -> bool:
+    rec = loc.recovery_file
+    if not rec.exists():
+        return False
+    if not loc.file.exists():
+        return True
+    return rec.stat().st_mtime_ns > loc.file.stat().st_mtime_ns
+
+
+def parse(text: str, source: str) -> tuple[otio.schema.SerializableCollection, list[str]]:
+    """Parse OTIO JSON into a migrated collection; raise readable errors."""
+    try:
+        head = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise CorruptProjectError(f"'{source}' is damaged and cannot be opened ({exc}). The file "
+                                  "was not changed; a backup may be in the backups folder.") from None
+    version = _schema_version(head)
+    if version > S.SCHEMA_VERSION:
+        raise NewerSchemaError(f"'{source}' was saved by a newer Aladdin Studio (project format "
+                               f"{version}; this version reads up to {S.SCHEMA_VERSION}). "
+                               "Update Aladdin Studio to open it.")
+    try:
+        obj = otio.adapters.read_from_string(text, "otio_json")
+    except Exception as exc:  # OTIO raises several types for bad documents
+        raise CorruptProjectError(f"'{source}' is not a valid OpenTimelineIO document: "
+                                  f"{exc}.") from None
+    coll, warnings = adopt(obj, source)
+    S.migrate(coll)
+    return coll, warnings
+
+
+def _schema_version(head: object) -> int:
+    if isinstance(head, dict):
+        md = head.get("metadata")
+        if isinstance(md, dict) and isinstance(md.get(S.NS), dict):
+            try:
+                return int(md[S.NS].get("schema_version", 0))
+            except (TypeError, ValueError):
+                return 0
+    return 0
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectFileError(f"There is no project at '{path}'.") from None
+    except UnicodeDecodeError:
+        raise CorruptProjectError(f"'{path}' is not a text project file.") from None
+    except OSError as exc:
+        raise ProjectFileError(f"Cannot read '{path}': {exc.strerror or exc}.") from None
+
+
+def load(path: str | Path, *, recover: bool = False) -> Project:
+    """Open a bundle or plain .otio file. ``project.recovery_available`` tells whether an
+    autosave newer than the project exists; ``recover=True`` opens that instead."""
+    loc = ProjectLocation.for_path(path)
+    source = loc.recovery_file if recover else loc.file
+    if recover and not source.exists():
+        raise ProjectFileError(f"There is no recovery file for '{loc.file}'.")
+    coll, warnings = parse(read_text(source), str(source))
+    project = Project(coll, loc)
+    project.warnings = warnings
+    project.recovery_available = (not recover) and recovery_newer(loc)
+    check_media(project)
+    if recover:
+        project.revision = 1  # recovered state differs from what is saved
+    return project
+
+
+def check_media(project: Project) -> None:
+    """Mark clips whose media file is missing as offline (they stay in the document)."""
+    project.offline.clear()
+    for scene in project.scenes:
+        for clip in scene.find_clips():
+            for ref in clip.media_references().values():
+                if isinstance(ref, otio.schema.MissingReference):
+                    project.offline[f"missing:{clip.name}"] = "no media"
+                    continue
+                url = getattr(ref, "target_url", None)
+                if url and not project.resolve_media(url).is_file():
+                    project.offline[url] = "file not found"
+
+
+def new_project(path: str | Path, *, name: str | None = None, fps: float = S.DEFAULT_FPS,
+                size: tuple[int, int] = S.DEFAULT_SIZE,
+                max_clips: int = S.DEFAULT_MAX_CLIPS) -> Project:
+    """Create and save a project with one empty scene (video, dialogue, music tracks)."""
+    from .commands import AddScene
+
+    loc = ProjectLocation.for_path(path)
+    if loc.file.exists():
+        raise ProjectFileError(f"'{loc.file}' already exists.")
+    project_name = name or (loc.root.stem if loc.bundle else loc.file.stem)
+    project = Project(S.new_project_collection(project_name), loc)
+    AddScene("Scene 1", fps, size, max_clips).redo(project)
+    save(project)
+    return project
+
+
+class Autosaver(QObject):
+    """Writes the recovery file every ``interval_s`` seconds while there are unsaved edits."""
+
+    def __init__(self, project: Project, interval_s: float = 60.0,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self._last = project.revision
+        self.timer = QTimer(self)
+        self.timer.setInterval(int(interval_s * 1000))
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+        self.last_error: str | None = None
+
+    def tick(self) -> Path | None:
+        if not self.project.dirty or self.project.revision == self._last:
+            return None
+        try:
+            written = autosave(self.project)
+        except ProjectFileError as exc:
+            self.last_error = str(exc)
+            return None
+        self._last = self.project.revision
+        return written
