@@ -9,6 +9,7 @@ Positions and durations are whole frames at the scene rate.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import opentimelineio as otio
@@ -478,6 +479,12 @@ def _available_before(clip: otio.schema.Clip, rate: float) -> float:
     return (S.frames_exact(clip.source_range.start_time, rate) - bounds[0]) / S.clip_speed(clip)
 
 
+def _shortfall(need: int, available: float) -> int:
+    if available >= need:
+        return 0
+    return max(0, math.ceil(need - available - 1e-9))
+
+
 def place_transition(tx: Transaction, track: otio.schema.Track, left: otio.schema.Clip,
                      kind: S.TransitionKind, frames_: int, rate: float, *,
                      direction: str, easing: str) -> Transition | None:
@@ -500,8 +507,8 @@ def place_transition(tx: Transaction, track: otio.schema.Track, left: otio.schem
             f"The {label} is longer than clip '{short.name}' "
             f"({_time(min(ldur, rdur), rate)}). Shorten the transition.")
     if kind in S.KINDS_NEEDING_HANDLES:
-        need_tail = max(0, int(-(-(a_out - _available_after(left, ldur, rate)) // 1)))
-        need_head = max(0, int(-(-(a_in - _available_before(right, rate)) // 1)))
+        need_tail = _shortfall(a_out, _available_after(left, ldur, rate))
+        need_head = _shortfall(a_in, _available_before(right, rate))
         if need_tail:
             start = S.frames_exact(left.source_range.start_time, rate)
             tx.set_range(left, S.tr(start, ldur - need_tail, rate))

@@ -94,7 +94,8 @@ class Project(QObject):
     def __init__(self, collection: otio.schema.SerializableCollection | None = None,
                  location: ProjectLocation | None = None, name: str = "Untitled") -> None:
         super().__init__()
-        self.collection = collection or S.new_project_collection(name)
+        self.collection = (collection if collection is not None
+                           else S.new_project_collection(name))
         self.location = location
         self.revision = 0
         self.saved_revision = 0

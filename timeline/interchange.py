@@ -86,6 +86,31 @@ def portable_copy(project, scene_name: str | None = None) -> otio.core.Serializa
     return obj
 
 
+def _for_editors(timeline: otio.schema.Timeline, warnings: list[str]) -> otio.schema.Timeline:
+    """Prepare a copy for EDL/FCP XML: stills get a media range and transitions that
+    use no handles (fades through black) become cuts, which those formats expect."""
+    for clip in timeline.find_clips():
+        ref = clip.media_reference
+        if getattr(ref, "available_range", "n/a") is None and clip.source_range is not None:
+            # A still has media at any time: give it room for transition handles.
+            rate = clip.source_range.duration.rate
+            pad = otio.opentime.RationalTime(10 * rate, rate)
+            clip.source_range = otio.opentime.TimeRange(clip.source_range.start_time + pad,
+                                                        clip.source_range.duration)
+            ref.available_range = otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, rate),
+                clip.source_range.end_time_exclusive() + pad)
+    for track in timeline.tracks:
+        for index in range(len(track) - 1, -1, -1):
+            item = track[index]
+            if (isinstance(item, otio.schema.Transition) and S.get(item, "kind")
+                    and S.transition_kind(item) not in S.KINDS_NEEDING_HANDLES):
+                warnings.append(f"The {S.transition_kind(item).value} on '{track.name}' is "
+                                "written as a cut.")
+                del track[index]
+    return timeline
+
+
 def _edl_ready(timeline: otio.schema.Timeline, warnings: list[str]) -> otio.schema.Timeline:
     """CMX3600 holds one video and two audio tracks and only dissolves."""
     video = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
@@ -135,9 +160,13 @@ def export(project, fmt: str, out: str | Path, scene: str | None = None) -> list
                                         media_policy="MissingIfNotFile")
             tmp_out.replace(out)
         return warnings
-    if fmt == "edl":
-        text = otio.adapters.write_to_string(_edl_ready(timeline, warnings), "cmx_3600")
-    else:
-        text = otio.adapters.write_to_string(timeline, "fcp_xml")
+    timeline = _for_editors(timeline, warnings)
+    try:
+        if fmt == "edl":
+            text = otio.adapters.write_to_string(_edl_ready(timeline, warnings), "cmx_3600")
+        else:
+            text = otio.adapters.write_to_string(timeline, "fcp_xml")
+    except Exception as exc:  # adapters raise many types for what they cannot express
+        raise ProjectFileError(f"Could not write {fmt.upper()}: {exc}") from None
     atomic_write(out, text)
     return warnings

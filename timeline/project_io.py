@@ -126,8 +126,9 @@ def parse(text: str, source: str) -> tuple[otio.schema.SerializableCollection, l
     try:
         head = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise CorruptProjectError(f"'{source}' is damaged and cannot be opened ({exc}). The file "
-                                  "was not changed; a backup may be in the backups folder.") from None
+        raise CorruptProjectError(
+            f"'{source}' is damaged and cannot be opened ({exc}). The file was not changed; "
+            "a backup may be in the backups folder.") from None
     version = _schema_version(head)
     if version > S.SCHEMA_VERSION:
         raise NewerSchemaError(f"'{source}' was saved by a newer Aladdin Studio (project format "

@@ -1,0 +1,74 @@
+"""Starting the editor: Qt application, qasync loop, which project to open."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import paths
+
+
+def sample_project_path() -> Path:
+    return paths.data_dir() / "Sample.aladdin"
+
+
+def choose_project(explicit: str | None) -> Path:
+    """The project to open: the one asked for, the last one used, or the sample."""
+    if explicit:
+        return Path(explicit)
+    from PySide6.QtCore import QSettings
+
+    last = QSettings("Aladdin Studio", "Aladdin Studio").value("recent/last")
+    if last and Path(str(last)).exists():
+        return Path(str(last))
+    sample = sample_project_path()
+    if not (sample / "project.otio").exists():
+        from .demo import build_demo
+
+        build_demo(sample, force=True)
+    return sample
+
+
+def run_editor(project_path: str | None, *, recover: bool = False,
+               settings: Any = None) -> int:
+    import qasync
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .timeline.project_io import load
+    from .ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Aladdin Studio")
+    path = choose_project(project_path)
+    project = load(path, recover=recover)
+    if project.recovery_available:
+        print(f"note: an autosave newer than {project.location.file} exists; "
+              "open with --recover to restore it", file=sys.stderr)
+    interval = getattr(settings, "autosave_interval_s", 60.0)
+    window = MainWindow(project, autosave_s=interval)
+    window.show()
+    QSettings("Aladdin Studio", "Aladdin Studio").setValue("recent/last", str(path))
+
+    smoke_ms = os.environ.get("ALADDIN_SMOKE_EXIT_MS")
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    if smoke_ms:  # used by tests: report what the window shows, then quit
+        def report() -> None:
+            top = window.tree.topLevelItem(0)
+            shown = {"title": window.windowTitle(), "visible": window.isVisible(),
+                     "scene": top.text(0) if top else None,
+                     "tracks": [top.child(i).text(0) for i in range(top.childCount())]
+                     if top else []}
+            print(json.dumps(shown), flush=True)
+            app.quit()
+        QTimer.singleShot(int(smoke_ms), report)
+    app.lastWindowClosed.connect(loop.stop)
+    app.aboutToQuit.connect(loop.stop)
+    with loop:
+        loop.run_forever()
+    return 0
