@@ -1,0 +1,51 @@
+# Aladdin Studio: `make run` and `make test` do all the set-up.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+SAMPLE := sample/Sample.aladdin
+APT_PACKAGES := ffmpeg xvfb imagemagick redis-server libegl1 libgl1 libxkbcommon0 \
+	libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 \
+	libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 \
+	libxcb-image0 libnss3 libasound2 libpulse0
+
+.PHONY: run test bench lint setup system-deps sample clean
+
+setup: system-deps $(STAMPS)/venv
+
+# apt packages: installed only when root and missing; skipped quickly otherwise.
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing system packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: missing system packages (run as root to install): $$missing"; fi; \
+	fi
+
+$(STAMPS)/venv: pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@mkdir -p $(STAMPS) && touch $@
+
+$(SAMPLE)/project.otio: | setup
+	$(BIN)/aladdin-studio demo $(SAMPLE) --force
+
+sample: setup $(SAMPLE)/project.otio
+
+run: sample
+	$(BIN)/aladdin-studio open $(SAMPLE)
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: setup
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(STAMPS) build dist *.egg-info
