@@ -465,7 +465,7 @@ def _cut_neighbours(track: otio.schema.Track, left: otio.schema.Clip) -> tuple[A
 
 def _available_after(clip: otio.schema.Clip, dur: int, rate: float) -> float:
     bounds = media_bounds(clip, rate)
-    if bounds is None or S.get(clip.media_reference, "media", {}).get("is_still"):
+    if bounds is None or S.is_still(clip.media_reference):
         return float("inf")
     speed = S.clip_speed(clip)
     used_end = S.frames_exact(clip.source_range.start_time, rate) + dur * speed
@@ -474,7 +474,7 @@ def _available_after(clip: otio.schema.Clip, dur: int, rate: float) -> float:
 
 def _available_before(clip: otio.schema.Clip, rate: float) -> float:
     bounds = media_bounds(clip, rate)
-    if bounds is None or S.get(clip.media_reference, "media", {}).get("is_still"):
+    if bounds is None or S.is_still(clip.media_reference):
         return float("inf")
     return (S.frames_exact(clip.source_range.start_time, rate) - bounds[0]) / S.clip_speed(clip)
 

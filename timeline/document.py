@@ -192,9 +192,10 @@ class Project(QObject):
 
     # --- validation ---
     def validate(self, tx: Transaction) -> None:
+        focus = set(tx.items)
         for track in tx.tracks:
             scene = self.scene_of(track)
-            validate_track(track, S.scene_rate(scene))
+            validate_track(track, S.scene_rate(scene), focus)
         if tx.added_clip:
             for scene in {id(self.scene_of(t)): self.scene_of(t) for t in tx.tracks}.values():
                 check_clip_limit(scene)
@@ -249,12 +250,26 @@ def seconds(frames_: float, rate: float) -> str:
     return f"{frames_ / rate:.2f} s"
 
 
-def validate_track(track: otio.schema.Track, rate: float) -> None:
-    """Raise a readable EditError if the track breaks a document rule."""
+def validate_track(track: otio.schema.Track, rate: float,
+                   focus: set[int] | None = None) -> None:
+    """Raise a readable EditError if the track breaks a document rule.
+
+    With ``focus`` (ids of items an edit changed) only those items and the two
+    items on each side are checked: the rest of the track was valid before.
+    """
     if S.track_flag(track, "locked"):
         raise LockedTrackError(f"Track '{track.name}' is locked. Unlock it to change its clips.")
     slots = layout(track, rate)
-    for pos, slot in enumerate(slots):
+    if focus is None:
+        positions = range(len(slots))
+    else:
+        near: set[int] = set()
+        for pos, slot in enumerate(slots):
+            if id(slot.item) in focus:
+                near.update(range(max(0, pos - 2), min(len(slots), pos + 3)))
+        positions = sorted(near)
+    for pos in positions:
+        slot = slots[pos]
         item = slot.item
         if slot.is_transition:
             _validate_transition(track, slots, pos, rate)
@@ -307,7 +322,7 @@ def handles(slots: list[Slot], pos: int, rate: float) -> tuple[int, int]:
 def _validate_media(slots: list[Slot], pos: int, rate: float) -> None:
     clip = slots[pos].item
     bounds = media_bounds(clip, rate)
-    if bounds is None or S.get(clip.media_reference, "media", {}).get("is_still"):
+    if bounds is None or S.is_still(clip.media_reference):
         return
     speed = S.clip_speed(clip)
     head, tail = handles(slots, pos, rate)

@@ -50,7 +50,21 @@ def item_frames(item: Any, rate: float) -> int:
 
 
 def layout(track: otio.schema.Track, rate: float) -> list[Slot]:
-    """All children with their spans; a transition's span is its overlap region."""
+    """All children with their spans; a transition's span is its overlap region.
+
+    Cached on the track until a recorded edit changes it (``transaction.bump``);
+    treat the returned list as read-only.
+    """
+    version = getattr(track, "_aladdin_version", 0)
+    cached = getattr(track, "_aladdin_layout", None)
+    if cached is not None and cached[0] == version and cached[1] == rate:
+        return cached[2]
+    slots = _compute(track, rate)
+    track._aladdin_layout = (version, rate, slots)
+    return slots
+
+
+def _compute(track: otio.schema.Track, rate: float) -> list[Slot]:
     slots: list[Slot] = []
     pos = 0
     for index, item in enumerate(track):
@@ -66,7 +80,10 @@ def layout(track: otio.schema.Track, rate: float) -> list[Slot]:
 
 
 def track_end(track: otio.schema.Track, rate: float) -> int:
-    return sum(item_frames(item, rate) for item in track)
+    for slot in reversed(layout(track, rate)):
+        if not slot.is_transition:
+            return slot.end
+    return 0
 
 
 def slot_of(track: otio.schema.Track, item: Any, rate: float) -> Slot:

@@ -115,6 +115,14 @@ def get(obj: Any, key: str, default: Any = None) -> Any:
     return to_py(value) if value is not default else copy.deepcopy(default)
 
 
+def is_still(ref: Any) -> bool:
+    """Whether a media reference is a still image (probed at import)."""
+    md = ref.metadata
+    if NS not in md or "media" not in md[NS]:
+        return False
+    return bool(md[NS]["media"].get("is_still", False))
+
+
 def new_id() -> str:
     return uuid.uuid4().hex[:12]
 

@@ -20,6 +20,12 @@ from .schema import NS, to_py
 _MISSING = object()
 
 
+def bump(track: Any) -> None:
+    """Mark a track's cached layout stale (see ``layout.layout``)."""
+    if isinstance(track, otio.schema.Track):
+        track._aladdin_version = getattr(track, "_aladdin_version", 0) + 1
+
+
 class Op:
     def apply(self) -> None:
         raise NotImplementedError
@@ -36,9 +42,11 @@ class InsertChild(Op):
 
     def apply(self) -> None:
         self.parent.insert(self.index, self.item)
+        bump(self.parent)
 
     def revert(self) -> None:
         del self.parent[self.index]
+        bump(self.parent)
 
 
 @dataclass
@@ -49,9 +57,11 @@ class RemoveChild(Op):
 
     def apply(self) -> None:
         del self.parent[self.index]
+        bump(self.parent)
 
     def revert(self) -> None:
         self.parent.insert(self.index, self.item)
+        bump(self.parent)
 
 
 @dataclass
@@ -63,9 +73,15 @@ class SetAttr(Op):
 
     def apply(self) -> None:
         setattr(self.obj, self.name, self.new)
+        self._bump()
 
     def revert(self) -> None:
         setattr(self.obj, self.name, self.old)
+        self._bump()
+
+    def _bump(self) -> None:
+        if self.name in ("source_range", "in_offset", "out_offset"):
+            bump(self.obj.parent())
 
 
 @dataclass
@@ -162,6 +178,11 @@ class Transaction:
     structure: bool = False  # scenes or tracks added/removed
     added_clip: bool = False
     topics: set[str] = field(default_factory=set)  # e.g. "bin", "markers", "project"
+    items: dict[int, Any] = field(default_factory=dict)  # id -> item changed or moved beside
+
+    def touch_item(self, item: Any) -> None:
+        if item is not None:
+            self.items[id(item)] = item
 
     def _run(self, op: Op) -> None:
         op.apply()
@@ -179,6 +200,7 @@ class Transaction:
     def insert(self, parent: Any, index: int, item: Any) -> None:
         if isinstance(parent, otio.schema.Track):
             self.touch_track(parent)
+            self.touch_item(item)
             self.added_clip = self.added_clip or isinstance(item, otio.schema.Clip)
         else:
             self.structure = True
@@ -191,6 +213,10 @@ class Transaction:
         else:
             self.structure = True
         self._run(RemoveChild(parent, index, item))
+        if isinstance(parent, otio.schema.Track):  # the items that are now neighbours
+            for j in (index - 1, index):
+                if 0 <= j < len(parent):
+                    self.touch_item(parent[j])
         return item
 
     def set_attr(self, obj: Any, name: str, value: Any) -> None:
@@ -238,6 +264,7 @@ class Transaction:
         parent = obj.parent() if hasattr(obj, "parent") else None
         if isinstance(parent, otio.schema.Track):
             self.touch_track(parent)
+            self.touch_item(obj)
 
     # --- replay ---
     def revert(self) -> None:
@@ -260,6 +287,7 @@ class Transaction:
         self.notices.extend(other.notices)
         self.structure = self.structure or other.structure
         self.topics |= other.topics
+        self.items.update(other.items)
         self.added_clip = self.added_clip or other.added_clip
 
 

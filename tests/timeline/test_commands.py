@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from doc_factory import RATE, make_doc, media_clip, spans
 
 from aladdin_studio.timeline import commands as C
 from aladdin_studio.timeline import schema as S
-from aladdin_studio.timeline.errors import (ClipLimitError, EditError, InvalidEditError,
-                                            LockedTrackError, NoRoomError,
-                                            TransitionTooLongError, TrimRangeError)
+from aladdin_studio.timeline.errors import (
+    ClipLimitError,
+    EditError,
+    InvalidEditError,
+    LockedTrackError,
+    NoRoomError,
+    TransitionTooLongError,
+    TrimRangeError,
+)
+
+from doc_factory import RATE, make_doc, media_clip, spans
 
 
 def json_of(project):

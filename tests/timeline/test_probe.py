@@ -11,6 +11,10 @@ from types import SimpleNamespace
 import av
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aladdin_studio.sample_media import make_music_bed, make_pattern_video, make_still
 from aladdin_studio.timeline import probe as probe_mod
 from aladdin_studio.timeline.probe import (
     MediaInfo,
@@ -19,10 +23,6 @@ from aladdin_studio.timeline.probe import (
     content_fingerprint,
     probe,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from aladdin_studio.sample_media import make_music_bed, make_pattern_video, make_still
 
 FPS = 24
 SECONDS = 1.5

@@ -16,8 +16,7 @@ import pytest
 from aladdin_studio.timeline import commands as C
 from aladdin_studio.timeline import project_io
 from aladdin_studio.timeline import schema as S
-from aladdin_studio.timeline.errors import (CorruptProjectError, NewerSchemaError,
-                                            ProjectFileError)
+from aladdin_studio.timeline.errors import CorruptProjectError, NewerSchemaError, ProjectFileError
 from aladdin_studio.timeline.undo import UndoStack
 
 
@@ -178,7 +177,7 @@ def test_plain_otio_file_is_a_project(tmp_path, sample_project):
 
 
 def test_new_project_has_scene_and_tracks(tmp_path):
-    project = project_io.new_project(tmp_path / "Empty.aladdin", fps=25, size=(1280, 720))
+    project_io.new_project(tmp_path / "Empty.aladdin", fps=25, size=(1280, 720))
     scene = project_io.load(tmp_path / "Empty.aladdin").scene()
     assert S.scene_rate(scene) == 25 and S.scene_size(scene) == (1280, 720)
     assert [S.track_role(t).value for t in scene.tracks] == ["video", "dialogue", "music"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from doc_factory import make_doc, media_clip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +9,8 @@ from aladdin_studio.timeline import commands as C
 from aladdin_studio.timeline import schema as S
 from aladdin_studio.timeline.errors import EditError
 from aladdin_studio.timeline.layout import track_end
+
+from doc_factory import make_doc, media_clip
 
 OPS = ("insert", "overwrite", "append", "move", "trim", "split", "ripple_delete", "lift",
        "slip", "roll", "speed", "transition", "change_transition", "remove_transition",
