@@ -8,7 +8,6 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from aladdin_studio.timeline.probe import probe
 from PIL import Image
 
 from aladdin_studio.sample_media import (
@@ -20,6 +19,7 @@ from aladdin_studio.sample_media import (
     make_still,
     read_frame_number,
 )
+from aladdin_studio.timeline.probe import probe
 
 SIZE = (320, 180)
 
