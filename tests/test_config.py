@@ -10,7 +10,7 @@ from pathlib import Path
 import keyring
 import keyring.errors
 import pytest
-from keyring.backend import KeyringBackend
+from memory_keyring import MemoryKeyring
 
 from aladdin_studio import config, paths
 from aladdin_studio.config import (
@@ -28,26 +28,6 @@ SECRETS = {
     "r2_secret_access_key": "SECRET-r2-abcdef0123456789",
     "neo4j_password": "SECRET-neo4j-pw",
 }
-
-
-class MemoryKeyring(KeyringBackend):
-    """In-memory keyring backend for tests."""
-
-    priority = -1  # never picked by keyring's own backend discovery
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.store.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
 
 
 @pytest.fixture(autouse=True)

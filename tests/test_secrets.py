@@ -9,31 +9,10 @@ import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
+from memory_keyring import MemoryKeyring
 
 from aladdin_studio import secrets
 from aladdin_studio.secrets import SecretStoreError, delete_secret, get_secret, mask, set_secret
-
-
-class MemoryKeyring(KeyringBackend):
-    """In-memory keyring backend for tests."""
-
-    priority = -1  # never picked by keyring's own backend discovery
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        try:
-            del self.store[(service, username)]
-        except KeyError:
-            raise keyring.errors.PasswordDeleteError(username) from None
 
 
 class BrokenKeyring(KeyringBackend):

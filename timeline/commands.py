@@ -254,6 +254,8 @@ class MoveClip(Command):
 
 
 class RippleDelete(Command):
+    """Remove an item from its track; later items close the space."""
+
     text = "Ripple Delete"
 
     def __init__(self, item: Any) -> None:
@@ -588,16 +590,10 @@ class ChangeTransition(Command):
             self.transition = placed
 
 
-class RemoveTransition(Command):
+class RemoveTransition(RippleDelete):
+    """Remove a transition; the clips keep their current trims."""
+
     text = "Remove Transition"
-
-    def __init__(self, transition: Transition) -> None:
-        super().__init__()
-        self.transition = transition
-
-    def build(self, project: Project, tx: Transaction) -> None:
-        track = _track_of(self.transition)
-        tx.remove(track, track.index(self.transition))
 
 
 # --- clip properties -------------------------------------------------------------------------
