@@ -163,37 +163,38 @@ def _require_clip(item: Any) -> otio.schema.Clip:
 
 # --- placing clips -------------------------------------------------------------------
 
-class InsertClip(Command):
+class _PlaceClip(Command):
+    """Put a new clip on a track at a frame; subclasses choose how room is made."""
+
+    def __init__(self, track: otio.schema.Track, clip: otio.schema.Clip, at: int) -> None:
+        super().__init__()
+        self.track, self.clip, self.at = track, clip, _check_frames(at, "The position")
+
+    def build(self, project: Project, tx: Transaction) -> None:
+        _check_kind(self.track, self.clip)
+        tx.insert(self.track, self.place(tx, _rate(project, self.track)), self.clip)
+
+    def place(self, tx: Transaction, rate: float) -> int:
+        raise NotImplementedError
+
+
+class InsertClip(_PlaceClip):
     """Insert a clip at a time, pushing later items right (splits a clip under it)."""
 
     text = "Insert Clip"
 
-    def __init__(self, track: otio.schema.Track, clip: otio.schema.Clip, at: int) -> None:
-        super().__init__()
-        self.track, self.clip, self.at = track, clip, _check_frames(at, "The position")
-
-    def build(self, project: Project, tx: Transaction) -> None:
-        _check_kind(self.track, self.clip)
-        rate = _rate(project, self.track)
-        index = cut_at(tx, self.track, self.at, rate, True)
-        tx.insert(self.track, index, self.clip)
+    def place(self, tx: Transaction, rate: float) -> int:
+        return cut_at(tx, self.track, self.at, rate, True)
 
 
-class OverwriteClip(Command):
+class OverwriteClip(_PlaceClip):
     """Place a clip at a time, replacing whatever lies under it."""
 
     text = "Overwrite Clip"
 
-    def __init__(self, track: otio.schema.Track, clip: otio.schema.Clip, at: int) -> None:
-        super().__init__()
-        self.track, self.clip, self.at = track, clip, _check_frames(at, "The position")
-
-    def build(self, project: Project, tx: Transaction) -> None:
-        _check_kind(self.track, self.clip)
-        rate = _rate(project, self.track)
-        dur = item_frames(self.clip, rate)
-        index = clear_range(tx, self.track, self.at, self.at + dur, rate)
-        tx.insert(self.track, index, self.clip)
+    def place(self, tx: Transaction, rate: float) -> int:
+        end = self.at + item_frames(self.clip, rate)
+        return clear_range(tx, self.track, self.at, end, rate)
 
 
 class AppendClip(Command):
