@@ -197,7 +197,8 @@ class Project(QObject):
             scene = self.scene_of(track)
             validate_track(track, S.scene_rate(scene), focus)
         if tx.added_clip:
-            for scene in {id(self.scene_of(t)): self.scene_of(t) for t in tx.tracks}.values():
+            scenes = {id(scene): scene for scene in map(self.scene_of, tx.tracks)}
+            for scene in scenes.values():
                 check_clip_limit(scene)
 
 

@@ -114,35 +114,20 @@ class SetMeta(Op):
 
 
 @dataclass
-class SetEffects(Op):
-    item: Any
-    old: list
-    new: list
+class SetVector(Op):
+    """Replace the contents of an OTIO vector attribute (``effects``, ``markers``)."""
 
-    def _put(self, effects: list) -> None:
-        while len(self.item.effects):
-            self.item.effects.pop()
-        for effect in effects:
-            self.item.effects.append(effect)
-
-    def apply(self) -> None:
-        self._put(self.new)
-
-    def revert(self) -> None:
-        self._put(self.old)
-
-
-@dataclass
-class SetMarkers(Op):
     owner: Any
+    attr: str
     old: list
     new: list
 
-    def _put(self, markers: list) -> None:
-        while len(self.owner.markers):
-            self.owner.markers.pop()
-        for marker in markers:
-            self.owner.markers.append(marker)
+    def _put(self, values: list) -> None:
+        vector = getattr(self.owner, self.attr)
+        while len(vector):
+            vector.pop()
+        for value in values:
+            vector.append(value)
 
     def apply(self) -> None:
         self._put(self.new)
@@ -246,10 +231,10 @@ class Transaction:
 
     def set_effects(self, item: Any, effects: list) -> None:
         self._touch_parent(item)
-        self._run(SetEffects(item, list(item.effects), list(effects)))
+        self._run(SetVector(item, "effects", list(item.effects), list(effects)))
 
     def set_markers(self, owner: Any, markers: list) -> None:
-        self._run(SetMarkers(owner, list(owner.markers), list(markers)))
+        self._run(SetVector(owner, "markers", list(owner.markers), list(markers)))
 
     def set_takes(self, clip: Any, refs: dict, active: str) -> None:
         self._touch_parent(clip)
