@@ -25,7 +25,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from aladdin_studio.timeline.probe import MediaProbeError, probe
+from aladdin_studio.timeline.probe import MediaProbeError, describe_av_error, probe
 
 __all__ = ["FORWARD_WINDOW", "DecodeError", "VideoSource"]
 
@@ -422,8 +422,4 @@ class VideoSource:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, av.error.InvalidDataError):
-        return "corrupt or truncated media (invalid data)"
-    if isinstance(exc, av.error.FFmpegError):
-        return getattr(exc, "strerror", None) or str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    return describe_av_error(exc, "corrupt or truncated media (invalid data)")

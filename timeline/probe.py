@@ -134,7 +134,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     except MediaProbeError as exc:
         raise MediaProbeError(raw, exc.reason) from exc.__cause__
     except Exception as exc:  # noqa: BLE001 - contract: only MediaProbeError escapes
-        raise MediaProbeError(raw, _describe(exc)) from exc
+        raise MediaProbeError(raw, describe_av_error(exc)) from exc
 
 
 def clear_probe_cache() -> None:
@@ -150,7 +150,7 @@ def _probe_cached(abs_path: str, mtime_ns: int, size: int) -> MediaInfo:
     except av.error.InvalidDataError as exc:
         raise MediaProbeError(abs_path, "not a media file (invalid data)") from exc
     except av.error.FFmpegError as exc:
-        raise MediaProbeError(abs_path, _describe(exc)) from exc
+        raise MediaProbeError(abs_path, describe_av_error(exc)) from exc
     try:
         return _inspect(container, abs_path, size)
     except av.error.InvalidDataError as exc:
@@ -315,9 +315,11 @@ def _count_packets(abs_path: str, index: int) -> int:
         return sum(1 for p in fresh.demux(fresh.streams[index]) if p.size)
 
 
-def _describe(exc: BaseException) -> str:
+def describe_av_error(exc: BaseException,
+                      invalid_data: str = "not a media file (invalid data)") -> str:
+    """A short, readable reason for a PyAV/FFmpeg failure."""
     if isinstance(exc, av.error.InvalidDataError):
-        return "not a media file (invalid data)"
+        return invalid_data
     if isinstance(exc, av.error.FFmpegError):
         return getattr(exc, "strerror", None) or str(exc)
     return f"{type(exc).__name__}: {exc}"
