@@ -224,7 +224,8 @@ class Autosaver(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(int(interval_s * 1000))
         self.timer.timeout.connect(self.tick)
-        self.timer.start()
+        if interval_s > 0:  # 0 turns autosave off
+            self.timer.start()
         self.last_error: str | None = None
 
     def tick(self) -> Path | None:
