@@ -147,27 +147,44 @@ class VideoSource:
 
         Times before the start give the first frame, times past the end the last one.
         """
-        if self._closed:
-            raise ValueError("VideoSource is closed")
-        target = max(0.0, float(t)) + self._eps
-        if self.is_still:
-            if self._prev is None:
-                self._seek(0.0)
-                self._advance(target)
-        elif not self._ready(target):
-            if self._needs_seek(target):
-                self._seek(target)
-            self._advance(target)
-        decoded = self._prev
-        assert decoded is not None
-        if self._eof and not self.is_still:
-            self._check_complete(decoded.time, target)
+        decoded = self._locate(t)
         if self._out is not None and self._out[0] == decoded.time:
             return self._out[1]
         out = self._convert(decoded.frame)
         out.flags.writeable = False
         self._out = (decoded.time, out)
         return out
+
+    def raw_frame_at(self, t: float) -> av.VideoFrame | None:
+        """The decoded frame at ``t`` if it needs no conversion at all, else ``None``.
+
+        The export hands such frames straight to the encoder (no copy, no scaling). The
+        frame is shared with the decoder's cache: set ``pts``/``pict_type`` only.
+        """
+        if self.pix_fmt != "yuv420p" or self.rotation % 360 or self.is_still:
+            return None
+        frame = self._locate(t).frame
+        if frame.format.name != "yuv420p":
+            return None
+        if self.out_size is not None and (frame.width, frame.height) != self.out_size:
+            return None
+        return frame
+
+    def content_rect(self, src_size: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
+        """``(x, y, w, h)`` of the picture inside the output (fit mode leaves bars around it).
+
+        ``src_size`` is the coded size of the source; defaults to the last decoded frame's.
+        """
+        if src_size is None:
+            if self._prev is None:
+                raise ValueError("no frame decoded yet")
+            src_size = (self._prev.frame.width, self._prev.frame.height)
+        geo = self._geometry(*src_size)
+        if geo.mode != "fit":
+            return 0, 0, geo.out_w, geo.out_h
+        rot = self.rotation % 360
+        w, h = (geo.scale_h, geo.scale_w) if rot in (90, 270) else (geo.scale_w, geo.scale_h)
+        return geo.x0, geo.y0, w, h
 
     def frames(self, t0: float, n: int, fps: float) -> Iterator[np.ndarray]:
         """Yield the frames at ``t0 + i / fps`` for ``i`` in ``range(n)`` (conformed playback)."""
@@ -204,6 +221,25 @@ class VideoSource:
             pass
 
     # ------------------------------------------------------------------ positioning
+
+    def _locate(self, t: float) -> _Decoded:
+        """Decode (or seek) so ``_prev`` is the frame on screen at ``t``."""
+        if self._closed:
+            raise ValueError("VideoSource is closed")
+        target = max(0.0, float(t)) + self._eps
+        if self.is_still:
+            if self._prev is None:
+                self._seek(0.0)
+                self._advance(target)
+        elif not self._ready(target):
+            if self._needs_seek(target):
+                self._seek(target)
+            self._advance(target)
+        decoded = self._prev
+        assert decoded is not None
+        if self._eof and not self.is_still:
+            self._check_complete(decoded.time, target)
+        return decoded
 
     def _ready(self, target: float) -> bool:
         """Whether ``_prev`` is already the answer for ``target``."""

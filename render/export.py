@@ -1,0 +1,434 @@
+"""Export a scene plan to a file: video segments, a loudness-normalised mix, one mux.
+
+Pipeline per video segment: a producer thread runs the compositor (decoding sources) while
+the calling thread encodes, so decode/composite and x264 overlap on both cores. Frames the
+compositor does not change go to the encoder as the decoder produced them (no copy).
+
+Each segment is an independent, closed-GOP file, so a long render can be split across
+workers; segments are joined by copying packets (no re-encode) while the audio master is
+encoded into the same output. Everything is written under temporary names next to the
+output and renamed at the very end: a cancelled or failed render leaves nothing under the
+output name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+from av.video.frame import PictureType
+
+from .compositor import ClipRenderError, Compositor
+from .plan import SAMPLE_RATE, OfflineMediaError, ScenePlan, frame_to_sample
+from .presets import Preset, reduced
+
+__all__ = ["Progress", "RenderCancelled", "RenderError", "RenderResult", "render_scene",
+           "split_range"]
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[["Progress"], None]
+CancelFn = Callable[[], bool]
+
+_QUEUE_FRAMES = 8  # frames buffered between the compositor and the encoder
+_AUDIO_CHUNK = 1024 * 47  # samples per mix call (~1 s, a multiple of the AAC frame size)
+
+
+class RenderError(Exception):
+    """The render failed; the message is meant for the user."""
+
+
+class RenderCancelled(Exception):
+    """The user cancelled; nothing was written under the output name."""
+
+
+@dataclass
+class Progress:
+    done: int  # frames
+    total: int
+    fps: float
+    eta: float | None  # seconds
+    stage: str = "video"  # "audio" (loudness analysis), "video", "mux"
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+@dataclass
+class RenderResult:
+    path: str
+    preset: str
+    width: int
+    height: int
+    fps: float
+    frames: int
+    duration: float
+    seconds: float  # wall time
+    segments: int
+    passthrough_frames: int
+    gain_db: float | None
+    notices: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def split_range(k0: int, k1: int, parts: int) -> list[tuple[int, int]]:
+    """``[k0, k1)`` cut into ``parts`` near-equal frame ranges."""
+    parts = max(1, min(parts, k1 - k0))
+    bounds = [k0 + (k1 - k0) * i // parts for i in range(parts + 1)]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def render_scene(plan: ScenePlan, out: str | os.PathLike[str], preset: Preset, *,
+                 time_range: tuple[float, float] | None = None, segments: int = 1,
+                 progress: ProgressFn | None = None, cancelled: CancelFn | None = None,
+                 cache_dir: Path | None = None, duck_db: float = -12.0,
+                 retry: bool = True) -> RenderResult:
+    """Render ``plan`` to ``out`` with ``preset``; see the module docstring.
+
+    A failed encode is retried once; running out of memory retries once at a lower
+    resolution. Raises :class:`RenderError` (with a readable message) or
+    :class:`RenderCancelled`.
+    """
+    try:
+        plan.require_online()
+    except OfflineMediaError as exc:
+        raise RenderError(str(exc)) from exc
+    if plan.frames <= 0:
+        raise RenderError(f"Scene '{plan.name}' is empty: add a clip before exporting.")
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise RenderError(f"Folder '{out.parent}' does not exist.")
+    preset = preset.resolved(plan.size, plan.fps)
+    notices: list[str] = []
+    attempt_preset = preset
+    for attempt in (1, 2):
+        try:
+            result = _render_once(plan, out, attempt_preset, time_range, segments, progress,
+                                  cancelled, cache_dir, duck_db)
+            result.notices = notices
+            return result
+        except (RenderCancelled, RenderError):
+            raise
+        except ClipRenderError as exc:
+            raise RenderError(str(exc)) from exc
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise RenderError(f"The disk is full while writing '{out.name}'. Free some "
+                                  "space and export again.") from exc
+            if attempt == 2 or not retry or not _is_encode_error(exc):
+                raise RenderError(f"Export failed: {exc}") from exc
+            notices.append(f"Encoding failed ({exc}); retried once.")
+            log.warning("encode failed, retrying: %s", exc)
+        except MemoryError as exc:
+            if attempt == 2 or not retry:
+                raise RenderError("Out of memory while exporting, even at a lower "
+                                  "resolution.") from exc
+            attempt_preset = reduced(attempt_preset)
+            w, h = attempt_preset.size or (0, 0)
+            notices.append(f"Memory exceeded; reduced the resolution to {w}×{h}.")
+            log.warning("out of memory, retrying at %dx%d", w, h)
+    raise AssertionError("unreachable")
+
+
+def _is_encode_error(exc: OSError) -> bool:
+    return isinstance(exc, av.error.FFmpegError) and exc.errno != errno.ENOMEM
+
+
+# ----------------------------------------------------------------------------- one attempt
+
+def _render_once(plan: ScenePlan, out: Path, preset: Preset,
+                 time_range: tuple[float, float] | None, segments: int,
+                 progress: ProgressFn | None, cancelled: CancelFn | None,
+                 cache_dir: Path | None, duck_db: float) -> RenderResult:
+    started = time.perf_counter()
+    fps = float(preset.fps or plan.fps)
+    k0, k1 = _frame_range(plan, fps, time_range)
+    cancel = cancelled or (lambda: False)
+    workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".parts", dir=out.parent))
+    try:
+        master = _master(plan, preset, duck_db, cancel, progress, k1 - k0)
+        parts: list[Path] = []
+        passthrough = 0
+        done = 0
+        for i, (s0, s1) in enumerate(split_range(k0, k1, segments)):
+            part = workdir / f"segment-{i:03d}{preset.suffix}"
+            passthrough += render_segment(
+                plan, part, preset, s0, s1, cache_dir=cache_dir, cancelled=cancel,
+                progress=_offset_progress(progress, done, k1 - k0, started))
+            done += s1 - s0
+            parts.append(part)
+        if progress:
+            progress(Progress(k1 - k0, k1 - k0, 0.0, 0.0, "mux"))
+        tmp_out = workdir / f"joined{preset.suffix}"
+        join_segments(parts, tmp_out, preset, master=master, fps=fps, k0=k0, k1=k1,
+                      cancelled=cancel)
+        os.replace(tmp_out, out)
+    finally:
+        if master is not None:
+            master.mixer.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    w, h = preset.size or plan.size
+    return RenderResult(
+        path=str(out), preset=preset.name, width=w, height=h, fps=fps, frames=k1 - k0,
+        duration=(k1 - k0) / fps, seconds=time.perf_counter() - started,
+        segments=len(parts), passthrough_frames=passthrough,
+        gain_db=None if master is None else master.gain_db)
+
+
+def _frame_range(plan: ScenePlan, fps: float,
+                 time_range: tuple[float, float] | None) -> tuple[int, int]:
+    total = int(round(plan.duration * fps))
+    if time_range is None:
+        return 0, total
+    start, end = time_range
+    k0 = max(0, int(round(start * fps)))
+    k1 = min(total, int(round(end * fps)))
+    if k1 <= k0:
+        raise RenderError(f"The range {start:g}–{end:g} s is empty or outside the scene "
+                          f"(0–{plan.duration:.2f} s).")
+    return k0, k1
+
+
+def _master(plan: ScenePlan, preset: Preset, duck_db: float, cancel: CancelFn,
+            progress: ProgressFn | None, total: int):
+    from .audio import MasterBus, Mixer
+
+    mixer = Mixer(plan, duck_db=duck_db)
+    master = MasterBus(mixer, plan.samples, target_lufs=preset.loudness_lufs)
+    if progress:
+        progress(Progress(0, total, 0.0, None, "audio"))
+    master.analyze(cancel)
+    if cancel():
+        mixer.close()
+        raise RenderCancelled()
+    return master
+
+
+def _offset_progress(progress: ProgressFn | None, base: int, total: int,
+                     started: float) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+
+    def report(done_in_segment: int) -> None:
+        done = base + done_in_segment
+        elapsed = max(1e-6, time.perf_counter() - started)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate > 0 else None
+        progress(Progress(done, total, rate, eta, "video"))
+    return report
+
+
+# ----------------------------------------------------------------------------- video
+
+def render_segment(plan: ScenePlan, path: Path, preset: Preset, k0: int, k1: int, *,
+                   cache_dir: Path | None = None, cancelled: CancelFn | None = None,
+                   progress: Callable[[int], None] | None = None) -> int:
+    """Encode output frames ``[k0, k1)`` into ``path`` (video only, starts with an IDR
+    frame). Returns how many frames went to the encoder without any conversion."""
+    fps = float(preset.fps or plan.fps)
+    size = preset.size or plan.size
+    cancel = cancelled or (lambda: False)
+    compositor = Compositor(plan, size, cache_dir=cache_dir)
+    frames: queue.Queue = queue.Queue(maxsize=_QUEUE_FRAMES)
+    stop = threading.Event()
+    producer = threading.Thread(target=_produce, name="compositor", daemon=True,
+                                args=(compositor, plan, fps, k0, k1, frames, stop))
+    passthrough = 0
+    last_report = 0.0
+    try:
+        with av.open(str(path), "w", format=preset.container) as container:
+            stream = _video_stream(container, preset, size, fps)
+            producer.start()
+            for i in range(k1 - k0):
+                if cancel():
+                    raise RenderCancelled()
+                item = frames.get()
+                if isinstance(item, BaseException):
+                    raise item
+                frame = _to_frame(item, preset.pix_fmt)
+                passthrough += frame is item
+                frame.pts = i
+                frame.time_base = stream.codec_context.time_base
+                frame.pict_type = PictureType.NONE
+                container.mux(stream.encode(frame))
+                now = time.perf_counter()
+                if progress and (now - last_report > 0.2 or i == k1 - k0 - 1):
+                    last_report = now
+                    progress(i + 1)
+            container.mux(stream.encode(None))
+    finally:
+        stop.set()
+        _drain(frames)
+        if producer.ident is not None:
+            producer.join(timeout=5)
+        compositor.close()
+    return passthrough
+
+
+def _video_stream(container: Any, preset: Preset, size: tuple[int, int], fps: float) -> Any:
+    rate = Fraction(fps).limit_denominator(1001)
+    stream = container.add_stream(preset.vcodec, rate=rate)
+    stream.width, stream.height = size
+    stream.pix_fmt = preset.pix_fmt
+    stream.codec_context.time_base = 1 / rate
+    stream.options = dict(preset.video_options)
+    # PyAV defaults encoders to slice threads; x264's frame threads use both cores far better
+    # (measured 1.82 vs 1.51 cores busy), which is what the ffmpeg CLI uses too.
+    stream.codec_context.thread_type = "FRAME"
+    stream.codec_context.thread_count = 0
+    if preset.vcodec == "libx264":
+        # Closed GOPs so every segment is independently decodable and joinable.
+        stream.options.setdefault("x264-params", "open-gop=0")
+    stream.color_range = 1  # limited (MPEG) range, what the compositor produces
+    return stream
+
+
+def _produce(compositor: Compositor, plan: ScenePlan, fps: float, k0: int, k1: int,
+             frames: queue.Queue, stop: threading.Event) -> None:
+    """Compositor thread: put each output frame (VideoFrame or I420 array) in ``frames``."""
+    try:
+        scene_fps = plan.fps
+        last_release = -1
+        for k in range(k0, k1):
+            n = int(k * scene_fps / fps + 1e-6) if fps != scene_fps else k
+            item = compositor.passthrough(n)
+            if item is None:
+                item = compositor.frame(n)
+            if n - last_release >= scene_fps * 2:
+                compositor.release_before(n)
+                last_release = n
+            while not stop.is_set():
+                try:
+                    frames.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if stop.is_set():
+                return
+    except BaseException as exc:  # noqa: BLE001 - handed to the encoding thread
+        with contextlib.suppress(queue.Full):
+            frames.put(exc, timeout=1)
+
+
+def _drain(q: queue.Queue) -> None:
+    with contextlib.suppress(queue.Empty):
+        while True:
+            q.get_nowait()
+
+
+def _to_frame(item: Any, pix_fmt: str) -> av.VideoFrame:
+    if isinstance(item, av.VideoFrame):
+        frame = item
+    else:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(item), format="yuv420p")
+        frame.color_range = 1
+    if frame.format.name != pix_fmt:
+        frame = frame.reformat(format=pix_fmt)
+    return frame
+
+
+# ----------------------------------------------------------------------------- join + audio
+
+def join_segments(parts: list[Path], out: Path, preset: Preset, *, master: Any, fps: float,
+                  k0: int, k1: int, cancelled: CancelFn | None = None) -> None:
+    """Copy the segments' video packets into ``out`` back to back and encode the audio
+    master for output frames ``[k0, k1)`` alongside, interleaved by time."""
+    cancel = cancelled or (lambda: False)
+    options = {"movflags": "+faststart"}
+    with av.open(str(out), "w", format=preset.container, options=options) as container:
+        first = av.open(str(parts[0]))
+        try:
+            vstream = container.add_stream_from_template(first.streams.video[0])
+        finally:
+            first.close()
+        astream = _audio_stream(container, preset)
+        audio = _audio_packets(master, astream, frame_to_sample(k0, fps),
+                               frame_to_sample(k1, fps))
+        pending_audio: list[av.Packet] = []
+        audio_time = -1.0
+        offset = 0.0  # seconds of video already copied
+        for part in parts:
+            if cancel():
+                raise RenderCancelled()
+            with av.open(str(part)) as src:
+                stream = src.streams.video[0]
+                tb = stream.time_base
+                seg_duration = 0.0
+                for packet in src.demux(stream):
+                    if packet.dts is None and packet.pts is None:
+                        continue  # flush packet
+                    shift = int(round(offset / tb))
+                    packet.pts = None if packet.pts is None else packet.pts + shift
+                    packet.dts = None if packet.dts is None else packet.dts + shift
+                    t = float(packet.pts * tb) if packet.pts is not None else offset
+                    seg_duration = max(seg_duration,
+                                       float(((packet.pts or 0) - shift + packet.duration) * tb))
+                    # Audio up to this video time first, so the file interleaves.
+                    while audio_time <= t:
+                        nxt = next(audio, None)
+                        if nxt is None:
+                            audio_time = float("inf")
+                            break
+                        audio_time, packets = nxt
+                        pending_audio.extend(packets)
+                    for p in pending_audio:
+                        container.mux(p)
+                    pending_audio.clear()
+                    packet.stream = vstream
+                    container.mux(packet)
+                offset += seg_duration
+        for _, packets in audio:
+            for p in packets:
+                container.mux(p)
+
+
+def _audio_stream(container: Any, preset: Preset) -> Any:
+    stream = container.add_stream(preset.acodec, rate=SAMPLE_RATE)
+    stream.layout = "stereo"
+    if preset.audio_bitrate:
+        stream.bit_rate = preset.audio_bitrate
+    return stream
+
+
+def _audio_packets(master: Any, stream: Any, s0: int, s1: int) -> Iterator[tuple[float, list]]:
+    """Encode master samples ``[s0, s1)``; yields (time of the chunk end, packets)."""
+    fmt = stream.codec_context.format.name if stream.codec_context.format else "fltp"
+    pos = s0
+    while pos < s1:
+        n = min(_AUDIO_CHUNK, s1 - pos)
+        data = master.read(pos, n) if master is not None else np.zeros((n, 2), np.float32)
+        frame = _audio_frame(data, fmt)
+        frame.pts = pos - s0
+        frame.time_base = Fraction(1, SAMPLE_RATE)
+        pos += n
+        yield (pos - s0) / SAMPLE_RATE, list(stream.encode(frame))
+    yield float("inf"), list(stream.encode(None))
+
+
+def _audio_frame(data: np.ndarray, fmt: str) -> av.AudioFrame:
+    data = np.clip(data, -1.0, 1.0)
+    if fmt == "s16":
+        arr = (data * 32767.0).round().astype(np.int16).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(arr, format="s16", layout="stereo")
+    else:
+        arr = np.ascontiguousarray(data.T.astype(np.float32))
+        frame = av.AudioFrame.from_ndarray(arr, format="fltp", layout="stereo")
+    frame.sample_rate = SAMPLE_RATE
+    return frame
