@@ -68,6 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, choices=["otio", "otioz", "edl", "fcpxml"])
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--scene")
+
+    p = sub.add_parser("render", help="render a scene to a video file (MP4 or ProRes MOV)")
+    p.add_argument("project")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--scene")
+    p.add_argument("--preset", help="1080p24 (default), 720p, vertical, draft or prores")
+    p.add_argument("--range", nargs=2, type=float, metavar=("START", "END"),
+                   help="render only this time range, in seconds")
+    p.add_argument("--segments", type=int, default=1,
+                   help="render as N independent segments joined losslessly")
+    p.add_argument("--duck-db", type=float, default=-12.0,
+                   help="how far music ducks under dialogue (dB, default -12)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
     return parser
 
 
@@ -84,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     except (TimelineError, MediaProbeError, ConfigError, OSError) as exc:
         print(f"aladdin-studio: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("aladdin-studio: cancelled", file=sys.stderr)
+        return 130
 
 
 def cmd_open(args: argparse.Namespace, settings: Any) -> int:
@@ -242,8 +258,46 @@ def cmd_export(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
+def cmd_render(args: argparse.Namespace, settings: Any) -> int:
+    from .render.export import RenderError, render_scene
+    from .render.plan import build_plan
+    from .render.presets import default_preset, get_preset
+    from .render.progress_bar import ProgressBar
+    from .timeline.project_io import load
+
+    try:
+        preset = (get_preset(args.preset) if args.preset else
+                  default_preset(settings.video_default_resolution, settings.video_default_fps))
+    except KeyError as exc:
+        print(f"aladdin-studio: error: {exc.args[0]}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    project = load(args.project)
+    plan = build_plan(project.scene(args.scene), project.resolve_media)
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
+    cache = project.location.cache_dir if project.location else None
+    try:
+        result = render_scene(plan, args.output, preset, time_range=args.range,
+                              segments=args.segments, progress=bar, cache_dir=cache,
+                              duck_db=args.duck_db)
+    except RenderError as exc:
+        print(f"aladdin-studio: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    finally:
+        if bar is not None:
+            bar.close()
+    for notice in result.notices:
+        print(f"aladdin-studio: note: {notice}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"Rendered {result.path}: {result.width}x{result.height} {result.fps:g} fps, "
+              f"{result.duration:.2f} s in {result.seconds:.1f} s "
+              f"({result.frames / max(result.seconds, 1e-6):.1f} fps)")
+    return 0
+
+
 COMMANDS = {"open": cmd_open, "demo": cmd_demo, "new": cmd_new, "import": cmd_import,
-            "info": cmd_info, "export": cmd_export}
+            "info": cmd_info, "export": cmd_export, "render": cmd_render}
 
 if __name__ == "__main__":
     sys.exit(main())

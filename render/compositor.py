@@ -36,7 +36,8 @@ class ClipRenderError(Exception):
     def __init__(self, clip: VideoClipPlan, reason: str) -> None:
         self.clip_name = clip.name
         self.reason = reason
-        super().__init__(f"Clip '{clip.name}': {reason}")
+        where = os.path.basename(clip.path or clip.url) or "no media"
+        super().__init__(f"Clip '{clip.name}' ({where}): {reason}")
 
 
 def black_frame(size: tuple[int, int]) -> np.ndarray:
@@ -112,6 +113,12 @@ class Compositor:
         self._analysis: dict[str, VideoSource] = {}
 
     # ------------------------------------------------------------------ public API
+
+    def set_plan(self, plan: ScenePlan) -> None:
+        """Switch to an edited version of the scene (decoders stay open)."""
+        if plan != self.plan:
+            self.plan = plan
+            self._chains.clear()
 
     def frame(self, n: int) -> np.ndarray:
         """The I420 image of timeline frame ``n`` (black outside every clip)."""

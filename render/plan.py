@@ -185,9 +185,11 @@ class ScenePlan:
         return list(out.values())
 
     def offline(self) -> list[VideoClipPlan | AudioClipPlan]:
-        items: list[VideoClipPlan | AudioClipPlan] = [c for c in self.clips() if c.path is None]
-        items += [a for a in self.audio if a.path is None]
-        return items
+        items: dict[tuple[str, str], VideoClipPlan | AudioClipPlan] = {}
+        for item in [*self.clips(), *self.audio]:
+            if item.path is None:
+                items.setdefault((item.clip_id, item.url), item)
+        return list(items.values())
 
     def require_online(self) -> None:
         """Raise :class:`OfflineMediaError` for the first clip whose media is missing."""

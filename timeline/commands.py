@@ -600,16 +600,17 @@ class RemoveTransition(RippleDelete):
 # --- clip properties -------------------------------------------------------------------------
 
 class SetClipAudio(Command):
-    """Volume (linear gain, 0–4) and fade in/out (seconds) of a clip."""
+    """Volume (linear gain, 0–4), pan (-1 left … +1 right) and fades (seconds) of a clip."""
 
     text = "Change Audio"
 
     def __init__(self, clip: otio.schema.Clip, *, volume: float | None = None,
-                 fade_in: float | None = None, fade_out: float | None = None) -> None:
+                 fade_in: float | None = None, fade_out: float | None = None,
+                 pan: float | None = None) -> None:
         super().__init__()
         self.clip = clip
         self.values = {k: v for k, v in (("volume", volume), ("fade_in", fade_in),
-                                         ("fade_out", fade_out)) if v is not None}
+                                         ("fade_out", fade_out), ("pan", pan)) if v is not None}
         self.merge_key = ("audio", id(clip), tuple(sorted(self.values)))
         if list(self.values) == ["volume"]:
             self.text = "Change Volume"
@@ -623,6 +624,9 @@ class SetClipAudio(Command):
         volume = self.values.get("volume")
         if volume is not None and not 0.0 <= volume <= 4.0:
             raise InvalidEditError("Volume must be between 0 (silent) and 4 (+12 dB).")
+        pan = self.values.get("pan")
+        if pan is not None and not -1.0 <= pan <= 1.0:
+            raise InvalidEditError("Pan must be between -1 (left) and 1 (right).")
         fade_in = self.values.get("fade_in", S.get(clip, "fade_in", 0.0))
         fade_out = self.values.get("fade_out", S.get(clip, "fade_out", 0.0))
         if fade_in < 0 or fade_out < 0:
@@ -635,14 +639,15 @@ class SetClipAudio(Command):
 
 
 class SetClipEffects(Command):
-    """Colour grade, LUT, stabilize, denoise, sharpen and fit mode of a clip."""
+    """Colour grade, LUT, stabilize, denoise, sharpen, fit mode and opacity of a clip."""
 
     text = "Change Effects"
     KEYS = ("grade", "lut", "grade_params", "stabilize", "denoise", "sharpen")
+    CLIP_KEYS = ("fit", "opacity")  # stored on the clip itself, not in its effects
 
     def __init__(self, clip: otio.schema.Clip, **changes: Any) -> None:
         super().__init__()
-        unknown = set(changes) - set(self.KEYS) - {"fit"}
+        unknown = set(changes) - set(self.KEYS) - set(self.CLIP_KEYS)
         if unknown:
             raise InvalidEditError(f"Unknown effect setting: {', '.join(sorted(unknown))}.")
         self.clip, self.changes = clip, changes
@@ -658,6 +663,11 @@ class SetClipEffects(Command):
                     raise InvalidEditError(f"Fit must be one of {', '.join(S.FIT_MODES)}.")
                 tx.set_meta(clip, "fit", value)
                 continue
+            if key == "opacity":
+                if not 0.0 <= float(value) <= 1.0:
+                    raise InvalidEditError("Opacity must be between 0 and 1.")
+                tx.set_meta(clip, "opacity", float(value))
+                continue
             effects[key] = value
         if effects["grade"] not in S.GRADE_PRESETS:
             raise InvalidEditError(f"Unknown colour grade {effects['grade']!r}; choose one of "
@@ -671,7 +681,7 @@ class SetClipEffects(Command):
         effects["sharpen"] = float(effects["sharpen"])
         effects["stabilize"] = bool(effects["stabilize"])
         effects["denoise"] = bool(effects["denoise"])
-        if any(k != "fit" for k in self.changes):
+        if any(k not in self.CLIP_KEYS for k in self.changes):
             tx.set_meta(clip, "effects", effects)
 
 
