@@ -32,6 +32,7 @@ import av
 import numpy as np
 from av.video.frame import PictureType
 
+from .audio import AudioDecodeError
 from .compositor import ClipRenderError, Compositor
 from .plan import SAMPLE_RATE, OfflineMediaError, ScenePlan, frame_to_sample
 from .presets import Preset, reduced
@@ -128,27 +129,37 @@ def render_scene(plan: ScenePlan, out: str | os.PathLike[str], preset: Preset, *
             raise
         except ClipRenderError as exc:
             raise RenderError(str(exc)) from exc
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
+        except AudioDecodeError as exc:
+            raise RenderError(_audio_error(plan, exc)) from exc
+        except (MemoryError, OSError, av.error.FFmpegError) as exc:
+            code = getattr(exc, "errno", None)
+            if code == errno.ENOSPC:
                 raise RenderError(f"The disk is full while writing '{out.name}'. Free some "
                                   "space and export again.") from exc
-            if attempt == 2 or not retry or not _is_encode_error(exc):
-                raise RenderError(f"Export failed: {exc}") from exc
-            notices.append(f"Encoding failed ({exc}); retried once.")
-            log.warning("encode failed, retrying: %s", exc)
-        except MemoryError as exc:
+            out_of_memory = isinstance(exc, MemoryError) or code == errno.ENOMEM
             if attempt == 2 or not retry:
-                raise RenderError("Out of memory while exporting, even at a lower "
-                                  "resolution.") from exc
-            attempt_preset = reduced(attempt_preset)
-            w, h = attempt_preset.size or (0, 0)
-            notices.append(f"Memory exceeded; reduced the resolution to {w}×{h}.")
-            log.warning("out of memory, retrying at %dx%d", w, h)
+                if out_of_memory:
+                    raise RenderError("Out of memory while exporting, even at a lower "
+                                      "resolution.") from exc
+                raise RenderError(f"Export failed: {exc}") from exc
+            if out_of_memory:
+                attempt_preset = reduced(attempt_preset)
+                w, h = attempt_preset.size or (0, 0)
+                notices.append(f"Memory exceeded; reduced the resolution to {w}×{h}.")
+                log.warning("out of memory, retrying at %dx%d", w, h)
+            elif isinstance(exc, av.error.FFmpegError):
+                notices.append(f"Encoding failed ({exc}); retried once.")
+                log.warning("encode failed, retrying: %s", exc)
+            else:
+                raise RenderError(f"Export failed: {exc}") from exc
     raise AssertionError("unreachable")
 
 
-def _is_encode_error(exc: OSError) -> bool:
-    return isinstance(exc, av.error.FFmpegError) and exc.errno != errno.ENOMEM
+def _audio_error(plan: ScenePlan, exc: AudioDecodeError) -> str:
+    """The audio decoder's error, naming the clip(s) that use the file."""
+    names = sorted({a.name for a in plan.audio if a.path == exc.path})
+    which = ", ".join(f"'{n}'" for n in names) or "?"
+    return f"Clip {which} ({os.path.basename(exc.path)}): {exc.reason}"
 
 
 # ----------------------------------------------------------------------------- one attempt
@@ -162,6 +173,7 @@ def _render_once(plan: ScenePlan, out: Path, preset: Preset,
     k0, k1 = _frame_range(plan, fps, time_range)
     cancel = cancelled or (lambda: False)
     workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".parts", dir=out.parent))
+    master = None
     try:
         master = _master(plan, preset, duck_db, cancel, progress, k1 - k0)
         parts: list[Path] = []
@@ -355,7 +367,10 @@ def join_segments(parts: list[Path], out: Path, preset: Preset, *, master: Any, 
     with av.open(str(out), "w", format=preset.container, options=options) as container:
         first = av.open(str(parts[0]))
         try:
-            vstream = container.add_stream_from_template(first.streams.video[0])
+            template = first.streams.video[0]
+            vstream = container.add_stream_from_template(template)
+            # The template loses the codec tag, and MOV would then label ProRes 422 as HQ.
+            vstream.codec_context.codec_tag = template.codec_context.codec_tag
         finally:
             first.close()
         astream = _audio_stream(container, preset)

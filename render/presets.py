@@ -48,7 +48,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("draft", "540p draft (H.264, fast)", (960, 540), None,
            video_options={"preset": "ultrafast", "crf": "28"}, audio_bitrate=128_000),
     Preset("prores", "ProRes 422 (MOV, hand-off)", None, None, vcodec="prores_ks",
-           pix_fmt="yuv422p10le", video_options={"profile": "2", "vendor": "apl0"},
+           pix_fmt="yuv422p10le", video_options={"profile": "standard", "vendor": "apl0"},
            acodec="pcm_s16le", audio_bitrate=None, container="mov", loudness_lufs=None),
 )}
 
