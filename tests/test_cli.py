@@ -75,3 +75,24 @@ def test_demo_builds_a_project(tmp_path):
     assert (path / "project.otio").exists()
     assert len(list((path / "media").iterdir())) == 8
     assert run("demo", path, check=False).returncode == 2  # exists already
+
+
+def test_render_a_range_with_json_summary(tmp_path, sample_project):
+    out = tmp_path / "clip.mp4"
+    result = run("render", str(sample_project), "--preset", "draft", "--range", "9", "11",
+                 "-o", str(out), "--json")
+    summary = json.loads(result.stdout)
+    assert summary["frames"] == 48 and summary["width"] == 960 and out.exists()
+    assert summary["path"] == str(out)
+
+
+def test_render_user_errors(tmp_path, sample_project):
+    bad = run("render", str(sample_project), "--preset", "imax", "-o", str(tmp_path / "x.mp4"),
+              check=False)
+    assert bad.returncode == 2 and "Unknown preset 'imax'" in bad.stderr
+    bad = run("render", str(sample_project), "--scene", "Nope", "-o", str(tmp_path / "x.mp4"),
+              check=False)
+    assert bad.returncode == 2 and "No scene named 'Nope'" in bad.stderr
+    bad = run("render", str(sample_project), "-o", str(tmp_path / "no" / "x.mp4"), check=False)
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
+    assert "Traceback" not in bad.stderr
