@@ -1,9 +1,12 @@
 """Preview proxies: small, short-GOP H.264 copies of a video with the source's exact timing.
 
-A proxy keeps every source frame at its presentation time (same time base, pts copied, so
-variable-frame-rate sources stay VFR). Hence ``VideoSource(proxy).frame_at(t)`` shows the
-same frame as ``VideoSource(source).frame_at(t)`` for every ``t``. The picture is scaled to
-fit :data:`PROXY_SIZE` and rotated upright (the proxy carries no rotation metadata).
+A proxy keeps every source frame at its presentation time: pts are copied in the source's
+time base, so variable-frame-rate sources stay VFR. Hence ``VideoSource(proxy).frame_at(t)``
+shows the same frame as ``VideoSource(source).frame_at(t)`` for every ``t``. (MP4 can only
+store 1/N time bases; a source in, say, AVI's 1001/30000 gets 1/30000 with its ticks scaled
+exactly, and since ``VideoSource`` rounds by one tick, frame boundaries may then move by
+less than half a frame.) The picture is scaled to fit :data:`PROXY_SIZE` and rotated
+upright; the proxy carries no rotation metadata and no audio.
 
 Two normalisations keep that promise without changing what is on screen: the first frame is
 placed at time 0 (``VideoSource`` shows the first frame for any earlier time anyway), and a
@@ -76,16 +79,22 @@ def encode_proxy(
         cc.thread_count = 1
         tb = stream.time_base or Fraction(1, av.time_base)
         rate = stream.average_rate or stream.guessed_rate or Fraction(24)
-        with av.open(os.fspath(dest), mode="w", format="mp4") as out:
+        # MP4 tick = 1/timescale; pinning the timescale keeps 1/N time bases (all but a few
+        # containers, e.g. AVI) identical, which matters: VideoSource's rounding tolerance
+        # is one tick. Without it the muxer would double a small timescale (1/1000 -> 1/16000).
+        out_tb, ticks = Fraction(1, tb.denominator), tb.numerator
+        options = {"video_track_timescale": str(out_tb.denominator)}
+        with av.open(os.fspath(dest), mode="w", format="mp4", options=options) as out:
             enc: Any = None
             reporter = _Reporter(progress, duration, tb)
             for frame, pts, dur in _timed_frames(inp, stream, tb, rate):
                 if cancel is not None and cancel():
                     raise BuildCancelled(f"proxy build of '{os.fspath(src)}' cancelled")
                 if enc is None:
-                    enc = _add_encoder(out, stream, frame, rotation, tb, rate)
+                    enc = _add_encoder(out, stream, frame, rotation, out_tb, rate)
                 picture = _picture(frame, enc, rotation)
-                picture.pts, picture.duration, picture.time_base = pts, dur, tb
+                picture.pts, picture.duration = pts * ticks, dur * ticks
+                picture.time_base = out_tb
                 picture.pict_type = av.video.frame.PictureType.NONE
                 out.mux(enc.encode(picture))
                 reporter.report(pts)
