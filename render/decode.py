@@ -102,19 +102,10 @@ class VideoSource:
         self.is_still: bool = info.is_still
         self.duration: float | None = info.duration
 
-        try:
-            self._container: Any = av.open(self.path, mode="r", metadata_errors="ignore")
-        except av.error.FFmpegError as exc:
-            raise DecodeError(self.path, _describe(exc)) from exc
-        cover_art = av.stream.Disposition.attached_pic
-        stream = next(
-            (s for s in self._container.streams.video if not s.disposition & cover_art), None
-        )
-        if stream is None:
-            self._container.close()
-            raise DecodeError(self.path, "no video stream")
-        stream.thread_type = "AUTO"
-        self._stream: Any = stream
+        self._container: Any = None
+        self._stream: Any = None
+        self._open()
+        stream = self._stream
         self._tb = float(stream.time_base) if stream.time_base else 1.0 / av.time_base
         self._start = (stream.start_time or 0) * self._tb
         rate = stream.average_rate or stream.guessed_rate
@@ -222,6 +213,25 @@ class VideoSource:
 
     # ------------------------------------------------------------------ positioning
 
+    def _open(self) -> None:
+        """(Re)open the file; a fresh demuxer is positioned exactly at the start."""
+        if self._container is not None:
+            self._container.close()
+        try:
+            self._container = av.open(self.path, mode="r", metadata_errors="ignore")
+        except av.error.FFmpegError as exc:
+            raise DecodeError(self.path, _describe(exc)) from exc
+        cover_art = av.stream.Disposition.attached_pic
+        stream = next(
+            (s for s in self._container.streams.video if not s.disposition & cover_art), None
+        )
+        if stream is None:
+            self._container.close()
+            raise DecodeError(self.path, "no video stream")
+        stream.thread_type = "AUTO"
+        self._stream = stream
+        self._fresh = True  # nothing read yet: positioned at the start
+
     def _locate(self, t: float) -> _Decoded:
         """Decode (or seek) so ``_prev`` is the frame on screen at ``t``."""
         if self._closed:
@@ -279,11 +289,15 @@ class VideoSource:
         while True:
             self._drop_iter()
             try:
-                if seek_time > 0.0 or self._stream_seekable_to_start():
+                if seek_time > 0.0:
                     offset = int(round((seek_time + self._start) / self._tb))
                     self._container.seek(
                         offset, stream=self._stream, backward=True, any_frame=False
                     )
+                elif not self._fresh:
+                    # Timestamp seeks to the very start are unreliable in some formats
+                    # (MPEG-TS lands on a later keyframe); reopening is exact and cheap.
+                    self._open()
             except av.error.FFmpegError as exc:
                 if seek_time <= 0.0:
                     raise DecodeError(self.path, f"seek failed: {_describe(exc)}") from exc
@@ -300,10 +314,6 @@ class VideoSource:
                 return
             seek_time = max(0.0, seek_time - backoff)
             backoff *= 2.0
-
-    def _stream_seekable_to_start(self) -> bool:
-        # Image demuxers cannot seek; a freshly opened container is already at the start.
-        return not self.is_still
 
     def _advance(self, target: float) -> None:
         """Decode forward until ``_prev`` is the last frame with time <= ``target``."""
@@ -360,6 +370,7 @@ class VideoSource:
         """Decode the next frame; ``None`` (and ``_eof``) at the end of the stream."""
         if self._iter is None or self._eof:
             return None
+        self._fresh = False
         try:
             frame = next(self._iter)
         except StopIteration:
