@@ -180,3 +180,19 @@ def test_rotation_applied_before_letterbox(clip24, monkeypatch):
     y = boxed[:320]
     # Portrait picture 180x320 -> full height, bars left and right.
     assert (y[:, :60] == 16).all() and (y[:, -60:] == 16).all() and y[:, 80:240].std() > 5
+
+
+def test_mpeg_ts_start_offset_and_seeks_back_to_the_start(clip24, tmp_path):
+    """MPEG-TS streams start at ~1.4 s and their timestamp seeks to 0 land late."""
+    import av
+
+    ts = tmp_path / "clip.ts"
+    with av.open(str(clip24)) as src, av.open(str(ts), "w", format="mpegts") as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                dst.mux(packet)
+    with VideoSource(ts, pix_fmt="rgb24") as src:
+        for t in (0.0, 0.5, 1.5, 1.0, 0.0, 0.3):
+            assert _number(src.frame_at(t)) == int(t * 24 + 1e-6), t
