@@ -1,0 +1,138 @@
+"""What every editor widget shares: the project, its undo stack, the current scene, the
+playhead, the selection, in/out points and the render engine's preview and media cache.
+
+Widgets get one :class:`EditorContext` and talk through it: edits go through
+:meth:`EditorContext.push` (a timeline command on the undo stack; refused edits become an
+``error`` signal with the readable message, never an exception in a slot), and views
+listen to the project's ``changed`` signal plus the context's own signals below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from ..render.media_cache import BackgroundCache, MediaCache
+from ..render.preview import Preview
+from ..timeline import schema as S
+from ..timeline.commands import Command
+from ..timeline.document import Project
+from ..timeline.errors import TimelineError
+from ..timeline.layout import track_end
+from ..timeline.undo import QtUndoAdapter
+
+
+class EditorContext(QObject):
+    project_replaced = Signal(object)  # Project: a different project was opened
+    scene_changed = Signal(object)  # otio Timeline: the scene shown in the timeline/player
+    playhead_moved = Signal(int)  # frame
+    selection_changed = Signal(list)  # OTIO clips/transitions selected in the timeline
+    in_out_changed = Signal(object)  # (in_frame, out_frame) or None
+    error = Signal(str)  # a refused edit or failed action, for the status bar
+    message = Signal(str)  # notices (e.g. "made room for the transition")
+
+    def __init__(self, project: Project, *, settings: Any = None,
+                 stack: QUndoStack | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.stack = stack or QUndoStack(self)
+        self.undo = QtUndoAdapter(project, self.stack)
+        self.project = project
+        self.scene: otio.schema.Timeline | None = None
+        self.playhead = 0
+        self.selection: list[Any] = []
+        self.in_out: tuple[int, int] | None = None
+        self.media_cache: MediaCache | None = None
+        self.background: BackgroundCache | None = None
+        self.preview: Preview | None = None
+        self.set_project(project)
+
+    # ------------------------------------------------------------------ project
+
+    def set_project(self, project: Project) -> None:
+        """Switch to ``project`` (open, new, recover): fresh history, caches and preview."""
+        self.project = project
+        self.undo = QtUndoAdapter(project, self.stack)
+        self.stack.clear()
+        self._close_engine()
+        cache_dir = project.location.cache_dir if project.location else _fallback_cache()
+        self.media_cache = MediaCache(cache_dir)
+        self.background = BackgroundCache(self.media_cache)
+        duck = float(getattr(self.settings, "duck_db", -12.0) or -12.0)
+        self.preview = Preview(project.resolve_media, media_cache=self.media_cache,
+                               background=self.background, duck_db=duck)
+        self.scene = project.scenes[0] if project.scenes else None
+        self.playhead = 0
+        self.selection = []
+        self.in_out = None
+        self.project_replaced.emit(project)
+        self.scene_changed.emit(self.scene)
+
+    def close(self) -> None:
+        self._close_engine()
+
+    def _close_engine(self) -> None:
+        if self.preview is not None:
+            self.preview.close()
+            self.preview = None
+        if self.background is not None:
+            self.background.shutdown(wait=False)
+            self.background = None
+
+    # ------------------------------------------------------------------ editing
+
+    def push(self, command: Command) -> bool:
+        """Run ``command`` on the undo stack; a refused edit emits ``error`` instead."""
+        try:
+            self.undo.push(command)
+        except TimelineError as exc:
+            self.error.emit(str(exc))
+            return False
+        notices = getattr(command, "notices", None) or []
+        for notice in notices:
+            self.message.emit(notice)
+        return True
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def rate(self) -> float:
+        return S.scene_rate(self.scene) if self.scene is not None else float(S.DEFAULT_FPS)
+
+    @property
+    def duration_frames(self) -> int:
+        if self.scene is None:
+            return 0
+        return max((track_end(t, self.rate) for t in self.scene.tracks), default=0)
+
+    def set_scene(self, scene: otio.schema.Timeline) -> None:
+        if scene is not self.scene:
+            self.scene = scene
+            self.selection = []
+            self.scene_changed.emit(scene)
+            self.set_playhead(0)
+
+    def set_playhead(self, frame: int) -> None:
+        frame = max(0, int(frame))
+        if frame != self.playhead:
+            self.playhead = frame
+            self.playhead_moved.emit(frame)
+
+    def select(self, items: list[Any]) -> None:
+        if [id(i) for i in items] != [id(i) for i in self.selection]:
+            self.selection = list(items)
+            self.selection_changed.emit(self.selection)
+
+    def set_in_out(self, in_out: tuple[int, int] | None) -> None:
+        self.in_out = in_out
+        self.in_out_changed.emit(in_out)
+
+
+def _fallback_cache() -> Path:
+    from .. import paths
+
+    return paths.cache_dir() / "unsaved-project"
