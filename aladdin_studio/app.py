@@ -36,7 +36,7 @@ def choose_project(explicit: str | None) -> Path:
 def run_editor(project_path: str | None, *, recover: bool = False,
                settings: Any = None) -> int:
     import qasync
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from .timeline.project_io import load
@@ -46,25 +46,16 @@ def run_editor(project_path: str | None, *, recover: bool = False,
     app.setApplicationName("Aladdin Studio")
     path = choose_project(project_path)
     project = load(path, recover=recover)
-    if project.recovery_available:
-        print(f"note: an autosave newer than {project.location.file} exists; "
-              "open with --recover to restore it", file=sys.stderr)
     interval = getattr(settings, "autosave_interval_s", 60.0)
-    window = MainWindow(project, autosave_s=interval)
+    window = MainWindow(project, autosave_s=interval, settings=settings)
     window.show()
-    QSettings("Aladdin Studio", "Aladdin Studio").setValue("recent/last", str(path))
 
     smoke_ms = os.environ.get("ALADDIN_SMOKE_EXIT_MS")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     if smoke_ms:  # used by tests: report what the window shows, then quit
         def report() -> None:
-            top = window.tree.topLevelItem(0)
-            shown = {"title": window.windowTitle(), "visible": window.isVisible(),
-                     "scene": top.text(0) if top else None,
-                     "tracks": [top.child(i).text(0) for i in range(top.childCount())]
-                     if top else []}
-            print(json.dumps(shown), flush=True)
+            print(json.dumps(window.smoke_report()), flush=True)
             app.quit()
         QTimer.singleShot(int(smoke_ms), report)
     app.lastWindowClosed.connect(loop.stop)

@@ -1,128 +1,283 @@
-"""The editor's main window (first cut: the project's scenes, tracks and clips).
+"""The editor's main window: docks around one shared :class:`EditorContext`.
 
-Widgets only: edits go through timeline commands on the undo stack, files
-through ``timeline.project_io``.
+Widgets only: edits go through timeline commands on the undo stack (``ctx.push``), files
+through ``timeline.project_io``, renders through the render engine's worker process.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTreeWidget, QTreeWidgetItem
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QToolBar,
+    QWidget,
+)
 
 from ..timeline import project_io
-from ..timeline import schema as S
 from ..timeline.document import ChangeSet, Project
 from ..timeline.errors import TimelineError
-from ..timeline.layout import layout, track_end
-from ..timeline.undo import QtUndoAdapter
+from .editor_context import EditorContext
+
+ORG = APP = "Aladdin Studio"
+MAX_RECENT = 8
 
 
-def _tc(frames: int, rate: float) -> str:
-    seconds = frames / rate
-    return f"{int(seconds // 60):02d}:{seconds % 60:05.2f}"
+def qsettings() -> QSettings:
+    return QSettings(ORG, APP)
+
+
+def recent_projects() -> list[str]:
+    value = qsettings().value("recent/list", [])
+    items = [value] if isinstance(value, str) else list(value or [])
+    return [p for p in items if Path(p).exists()]
+
+
+def remember_project(path: Path) -> None:
+    items = [str(path)] + [p for p in recent_projects() if p != str(path)]
+    settings = qsettings()
+    settings.setValue("recent/list", items[:MAX_RECENT])
+    settings.setValue("recent/last", str(path))
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, project: Project, autosave_s: float = 60.0) -> None:
+    def __init__(self, project: Project, autosave_s: float = 60.0, *,
+                 settings: Any = None, ask_recovery: bool = True) -> None:
         super().__init__()
-        self.resize(1280, 800)
-        self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Item", "Kind", "Start", "End", "Details"])
-        self.tree.setColumnWidth(0, 320)
-        self.setCentralWidget(self.tree)
-        self.undo = QtUndoAdapter(project)
+        self.setObjectName("MainWindow")
+        self.resize(1500, 900)
+        self.setDockNestingEnabled(True)
+        self.ctx = EditorContext(project, settings=settings)
         self.autosaver: project_io.Autosaver | None = None
         self._autosave_s = autosave_s
+        self.recovery_prompt: QMessageBox | None = None
+        self._build_docks()
         self._build_menus()
-        self.set_project(project)
+        self._build_toolbar()
+        self.ctx.error.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.ctx.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.ctx.project_replaced.connect(self._on_project_replaced)
+        self._on_project_replaced(project)
+        self._restore_layout()
+        if ask_recovery and project.recovery_available:
+            self.ask_recovery()
 
-    # --- project ---
-    def set_project(self, project: Project) -> None:
-        self.project = project
-        self.undo = QtUndoAdapter(project, self.undo.stack)
-        self.undo.stack.clear()
+    # ------------------------------------------------------------------ construction
+
+    @property
+    def project(self) -> Project:
+        return self.ctx.project
+
+    @property
+    def undo(self):
+        return self.ctx.undo
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[title] = dock
+        return dock
+
+    def _build_docks(self) -> None:
+        from .inspector import Inspector
+        from .media_bin import MediaBin
+        from .player import PlayerWidget
+        from .timeline_view import TimelineWidget
+
+        self.docks: dict[str, QDockWidget] = {}
+        self.bin = MediaBin(self.ctx)
+        self.player = PlayerWidget(self.ctx)
+        self.inspector = Inspector(self.ctx)
+        self.timeline = TimelineWidget(self.ctx)
+        self.jobs = QListWidget()
+        self.jobs.setObjectName("jobs")
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self._dock("Media Bin", self.bin, left)
+        self._dock("Preview", self.player, right)
+        self._dock("Inspector", self.inspector, right)
+        self._dock("Timeline", self.timeline, bottom)
+        self._dock("Jobs", self.jobs, bottom)
+        self.splitDockWidget(self.docks["Media Bin"], self.docks["Preview"],
+                             Qt.Orientation.Horizontal)
+        self.splitDockWidget(self.docks["Preview"], self.docks["Inspector"],
+                             Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.docks["Timeline"], self.docks["Jobs"])
+        self.docks["Timeline"].raise_()
+        self.resizeDocks([self.docks["Media Bin"], self.docks["Preview"],
+                          self.docks["Inspector"]], [330, 820, 350], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Preview"], self.docks["Timeline"]], [520, 380],
+                         Qt.Orientation.Vertical)
+        central = QWidget()
+        central.setMaximumSize(0, 0)
+        self.setCentralWidget(central)
+
+    def _action(self, text: str, slot, shortcut: Any = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        std = QKeySequence.StandardKey
+        file_menu.addAction(self._action("&New Project…", self.new_dialog, std.New))
+        file_menu.addAction(self._action("&Open…", self.open_dialog, std.Open))
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addAction(self._action("&Save", self.save, std.Save))
+        file_menu.addAction(self._action("Save &As…", self.save_as, std.SaveAs))
+        file_menu.addAction(self._action("Restore Autosave", self.restore_autosave))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Import Media…", self.bin.import_dialog,
+                                         QKeySequence("Ctrl+I")))
+        file_menu.addAction(self._action("&Export Video…", self.export_dialog,
+                                         QKeySequence("Ctrl+E")))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("Settings…", self.settings_dialog, std.Preferences))
+        file_menu.addAction(self._action("&Quit", self.close, std.Quit))
+
+        edit = bar.addMenu("&Edit")
+        undo = self.ctx.stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(std.Undo)
+        redo = self.ctx.stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence(std.Redo), QKeySequence("Ctrl+Shift+Z")])
+        edit.addAction(undo)
+        edit.addAction(redo)
+        self.undo_action, self.redo_action = undo, redo
+        timeline = bar.addMenu("&Timeline")
+        for action in self.timeline.actions_for_menu():
+            timeline.addAction(action)
+        playback = bar.addMenu("&Playback")
+        for action in self.player.actions_for_menu():
+            playback.addAction(action)
+        # Generation and voices arrive with their own issue; say so instead of faking them.
+        for title in ("&Generate", "&Voice"):
+            menu = bar.addMenu(title)
+            later = QAction("Not available yet in this build", self)
+            later.setEnabled(False)
+            menu.addAction(later)
+        view = bar.addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Project")
+        bar.setObjectName("toolbar-project")
+        self.addToolBar(bar)
+        bar.addWidget(QLabel(" Scene "))
+        self.scene_box = QComboBox()
+        self.scene_box.setMinimumWidth(180)
+        self.scene_box.activated.connect(self._scene_chosen)
+        bar.addWidget(self.scene_box)
+
+    # ------------------------------------------------------------------ project
+
+    def _on_project_replaced(self, project: Project) -> None:
         project.changed.connect(self._on_changed)
         if self.autosaver is not None:
             self.autosaver.timer.stop()
+            self.autosaver.deleteLater()
         self.autosaver = project_io.Autosaver(project, self._autosave_s, self)
-        self.refresh()
-        if project.recovery_available:
-            self.statusBar().showMessage(
-                "An autosave newer than this project exists: File ▸ Restore Autosave.")
+        if project.location is not None:
+            remember_project(project.location.file if not project.location.bundle
+                             else project.location.root)
         for warning in project.warnings:
-            self.statusBar().showMessage(warning)
+            self.statusBar().showMessage(warning, 8000)
+        self.refresh()
+
+    def set_project(self, project: Project) -> None:
+        self.ctx.set_project(project)
 
     def _on_changed(self, change: ChangeSet) -> None:
         self.refresh()
 
     def refresh(self) -> None:
-        self.setWindowTitle(f"{self.project.name}{' •' if self.project.dirty else ''} "
-                            "— Aladdin Studio")
-        self.tree.clear()
-        for scene in self.project.scenes:
-            rate = S.scene_rate(scene)
-            w, h = S.scene_size(scene)
-            length = max((track_end(t, rate) for t in scene.tracks), default=0)
-            top = QTreeWidgetItem([scene.name, "scene", _tc(0, rate), _tc(length, rate),
-                                   f"{w}×{h} @ {rate:g} fps"])
-            self.tree.addTopLevelItem(top)
-            for track in scene.tracks:
-                role = S.track_role(track).value
-                end = _tc(track_end(track, rate), rate)
-                locked = "locked" if S.track_flag(track, "locked") else ""
-                node = QTreeWidgetItem([track.name, f"{role} track", "", end, locked])
-                top.addChild(node)
-                for slot in layout(track, rate):
-                    if slot.is_gap:
-                        continue
-                    item = slot.item
-                    kind = S.transition_kind(item).value if slot.is_transition else "clip"
-                    url = getattr(item.media_reference, "target_url", "") if slot.is_clip else ""
-                    detail = "offline" if url in self.project.offline else Path(url).name
-                    node.addChild(QTreeWidgetItem([item.name, kind, _tc(slot.start, rate),
-                                                   _tc(slot.end, rate), detail]))
-            top.setExpanded(True)
-            for i in range(top.childCount()):
-                top.child(i).setExpanded(True)
+        project = self.project
+        self.setWindowTitle(f"{project.name}{' •' if project.dirty else ''} — Aladdin Studio")
+        names = [scene.name for scene in project.scenes]
+        if [self.scene_box.itemText(i) for i in range(self.scene_box.count())] != names:
+            self.scene_box.clear()
+            self.scene_box.addItems(names)
+        if self.ctx.scene is not None and self.ctx.scene in project.scenes:
+            self.scene_box.setCurrentIndex(project.scenes.index(self.ctx.scene))
 
-    # --- menus ---
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for text, key, slot in (("&Open…", QKeySequence.StandardKey.Open, self.open_dialog),
-                                ("&Save", QKeySequence.StandardKey.Save, self.save),
-                                ("Save &As…", QKeySequence.StandardKey.SaveAs, self.save_as)):
-            action = QAction(text, self)
-            action.setShortcut(key)
-            action.triggered.connect(slot)
-            file_menu.addAction(action)
-        restore = QAction("Restore Autosave", self)
-        restore.triggered.connect(self.restore_autosave)
-        file_menu.addAction(restore)
-        edit = self.menuBar().addMenu("&Edit")
-        undo = self.undo.stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo.stack.createRedoAction(self, "&Redo")
-        redo.setShortcut(QKeySequence.StandardKey.Redo)
-        edit.addAction(undo)
-        edit.addAction(redo)
+    def _scene_chosen(self, index: int) -> None:
+        scenes = self.project.scenes
+        if 0 <= index < len(scenes):
+            self.ctx.set_scene(scenes[index])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in recent_projects():
+            self.recent_menu.addAction(self._action(path, lambda _=False, p=path:
+                                                    self.open_path(p)))
+        if not self.recent_menu.actions():
+            empty = QAction("No recent projects", self)
+            empty.setEnabled(False)
+            self.recent_menu.addAction(empty)
 
     def _error(self, exc: Exception) -> None:
-        QMessageBox.warning(self, "Aladdin Studio", str(exc))
+        QMessageBox.warning(self, APP, str(exc))
+
+    def ask_recovery(self) -> QMessageBox:
+        """Offer the newer autosave (after a crash); non-blocking so tests can answer it."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
+                          "Aladdin Studio did not close normally. An autosave newer than "
+                          f"'{self.project.name}' exists.\n\nRestore the autosaved version?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                          self)
+        box.setObjectName("recovery-prompt")
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        box.finished.connect(lambda result: self._recovery_answer(result))
+        self.recovery_prompt = box
+        box.open()
+        return box
+
+    def _recovery_answer(self, result: int) -> None:
+        self.recovery_prompt = None
+        if result == QMessageBox.StandardButton.Yes:
+            self.restore_autosave()
 
     def open_path(self, path: str, recover: bool = False) -> None:
         try:
             self.set_project(project_io.load(path, recover=recover))
         except TimelineError as exc:
             self._error(exc)
+            return
+        if recover:
+            self.statusBar().showMessage("Restored the autosaved version; save to keep it.",
+                                         8000)
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open Project", "",
-                                              "Projects (*.otio project.otio)")
+        path = QFileDialog.getExistingDirectory(self, "Open Project (a .aladdin folder)")
         if path:
             self.open_path(path)
+
+    def new_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "New Project", "",
+                                              "Aladdin project (*.aladdin)")
+        if not path:
+            return
+        if not path.endswith(".aladdin"):
+            path += ".aladdin"
+        try:
+            self.set_project(project_io.new_project(path))
+        except TimelineError as exc:
+            self._error(exc)
 
     def save(self) -> None:
         try:
@@ -149,13 +304,57 @@ class MainWindow(QMainWindow):
         if self.project.location is not None:
             self.open_path(str(self.project.location.file), recover=True)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def export_dialog(self):
+        from .export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.ctx, self)
+        dialog.finished_export.connect(self._export_done)
+        dialog.open()
+        return dialog
+
+    def _export_done(self, result: Any) -> None:
+        path = getattr(result, "path", str(result))
+        self.jobs.insertItem(0, f"Exported {Path(path).name} "
+                                f"({getattr(result, 'duration', 0):.1f} s) → {path}")
+        self.statusBar().showMessage(f"Exported {path}", 8000)
+
+    def settings_dialog(self):
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.ctx.settings, self)
+        dialog.open()
+        return dialog
+
+    # ------------------------------------------------------------------ layout
+
+    def _restore_layout(self) -> None:
+        settings = qsettings()
+        geometry = settings.value("window/geometry")
+        state = settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def save_layout(self) -> None:
+        settings = qsettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         if self.project.dirty and self.project.location is not None:
             try:
                 project_io.autosave(self.project)
             except TimelineError:
                 pass
+        self.save_layout()
+        self.ctx.close()
         event.accept()
 
-
-__all__ = ["MainWindow", "Qt"]
+    def smoke_report(self) -> dict[str, Any]:
+        """What the window shows, for `ALADDIN_SMOKE_EXIT_MS` start-up checks."""
+        scene = self.ctx.scene
+        return {"title": self.windowTitle(), "visible": self.isVisible(),
+                "scene": scene.name if scene is not None else None,
+                "tracks": [t.name for t in scene.tracks] if scene is not None else [],
+                "docks": [t for t, d in self.docks.items() if d.isVisible()]}

@@ -1,0 +1,1 @@
+"""AI video generation: requests, the model registry, providers (FAL and local)."""

@@ -1,0 +1,1 @@
+"""Generation providers: ``fal`` (fal-client against FAL's queue) and ``local`` (animatics)."""
