@@ -10,7 +10,7 @@ APT_PACKAGES := ffmpeg xvfb imagemagick redis-server libegl1 libgl1 libxkbcommon
 	libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 \
 	libxcb-image0 libnss3 libasound2 libpulse0
 
-.PHONY: run test bench lint setup system-deps sample clean
+.PHONY: run test bench lint setup system-deps sample clean package package-check
 
 setup: system-deps $(STAMPS)/venv
 
@@ -49,3 +49,15 @@ lint: setup
 
 clean:
 	rm -rf $(STAMPS) build dist *.egg-info
+
+# Stand-alone build (PyInstaller one-folder) in dist/aladdin-studio/; not part of `make test`.
+package: setup
+	$(BIN)/pip install -q -e '.[package]'
+	@start=$$(date +%s); \
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist \
+	  --workpath build/pyinstaller packaging/aladdin-studio.spec && \
+	echo "Built dist/aladdin-studio in $$(( $$(date +%s) - start )) s," \
+	  "$$(du -sh dist/aladdin-studio | cut -f1)"
+
+package-check:
+	bash packaging/package-check.sh dist/aladdin-studio

@@ -127,6 +127,10 @@ class ExportProcess:
         else:
             self.error = payload
 
+    def request_cancel(self) -> None:
+        """Ask the child to stop at its next frame (returns at once; see ``cancel``)."""
+        self._cancel.set()
+
     def cancel(self, grace: float = 5.0) -> None:
         """Stop the export; returns when the child is gone and temporary files removed."""
         self._cancel.set()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -102,11 +102,10 @@ class MainWindow(QMainWindow):
         self.timeline = TimelineWidget(self.ctx)
         self.jobs = QListWidget()
         self.jobs.setObjectName("jobs")
-        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self._dock("Media Bin", self.bin, left)
-        self._dock("Preview", self.player, right)
-        self._dock("Inspector", self.inspector, right)
+        top, bottom = Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self._dock("Media Bin", self.bin, top)
+        self._dock("Preview", self.player, top)
+        self._dock("Inspector", self.inspector, top)
         self._dock("Timeline", self.timeline, bottom)
         self._dock("Jobs", self.jobs, bottom)
         self.splitDockWidget(self.docks["Media Bin"], self.docks["Preview"],
@@ -115,13 +114,6 @@ class MainWindow(QMainWindow):
                              Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.docks["Timeline"], self.docks["Jobs"])
         self.docks["Timeline"].raise_()
-        self.resizeDocks([self.docks["Media Bin"], self.docks["Preview"],
-                          self.docks["Inspector"]], [330, 820, 350], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["Preview"], self.docks["Timeline"]], [520, 380],
-                         Qt.Orientation.Vertical)
-        central = QWidget()
-        central.setMaximumSize(0, 0)
-        self.setCentralWidget(central)
 
     def _action(self, text: str, slot, shortcut: Any = None) -> QAction:
         action = QAction(text, self)
@@ -333,8 +325,22 @@ class MainWindow(QMainWindow):
         state = settings.value("window/state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        else:
+            screen = self.screen().availableGeometry() if self.screen() else None
+            if screen is not None:
+                self.setGeometry(screen)
+        if isinstance(state, QByteArray) and self.restoreState(state):
+            return
+        QTimer.singleShot(0, self._default_sizes)
+
+    def _default_sizes(self) -> None:
+        """First run: bin | preview | inspector on top (55 %), the timeline below."""
+        w, h = self.width(), self.height()
+        top = [self.docks["Media Bin"], self.docks["Preview"], self.docks["Inspector"]]
+        self.resizeDocks(top, [int(w * 0.22), int(w * 0.53), int(w * 0.25)],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Preview"], self.docks["Timeline"]],
+                         [int(h * 0.52), int(h * 0.40)], Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:
         settings = qsettings()
