@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     def set_project(self, project: Project) -> None:
+        self.player.release_preview()  # the render thread must be idle before the swap
         self.ctx.set_project(project)
 
     def _on_changed(self, change: ChangeSet) -> None:
@@ -354,6 +355,7 @@ class MainWindow(QMainWindow):
             except TimelineError:
                 pass
         self.save_layout()
+        self.player.shutdown()
         self.ctx.close()
         event.accept()
 
