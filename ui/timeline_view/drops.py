@@ -1,0 +1,201 @@
+"""Media dropped on the timeline: what was dragged, and the commands that place it.
+
+A drop at frame F on a track places the file(s) there with ``OverwriteClip`` (``InsertClip``
+when Ctrl is held, pushing later clips right). Video files (and stills) go to video tracks,
+audio-only files to audio tracks: the track under the pointer when its kind matches, else the
+first track of the right kind. Several files are laid end to end as one undo step.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import opentimelineio as otio
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+
+from ...timeline import commands as C
+from ...timeline import schema as S
+from ...timeline.document import Project
+from ...timeline.layout import item_frames
+from ...timeline.media import clip_for_media
+from ...timeline.probe import MediaProbeError, probe
+from ...timeline.snapping import Snapper
+from .geometry import DROP_CUT_PX
+from .palette import read_transition
+
+if TYPE_CHECKING:
+    from .view import TimelineView
+
+MEDIA_MIME = "application/x-aladdin-media"
+
+
+class DropError(Exception):
+    """A drop that cannot be placed; the message is for the status bar."""
+
+
+def has_media(mime: QMimeData) -> bool:
+    return mime.hasFormat(MEDIA_MIME) or mime.hasUrls()
+
+
+def media_mime(paths: list[str | Path]) -> QMimeData:
+    mime = QMimeData()
+    mime.setData(MEDIA_MIME, json.dumps([{"path": str(p)} for p in paths]).encode())
+    return mime
+
+
+def dropped_paths(mime: QMimeData, project: Project | None = None) -> list[Path]:
+    """Files carried by a media-bin drag (``{"path"}`` or ``{"url"}`` entries) or file URLs."""
+    if mime.hasFormat(MEDIA_MIME):
+        try:
+            entries = json.loads(bytes(mime.data(MEDIA_MIME).data()).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return []
+        if isinstance(entries, dict):
+            entries = [entries]
+        paths = []
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, str):
+                paths.append(Path(entry))
+            elif isinstance(entry, dict) and entry.get("path"):
+                paths.append(Path(entry["path"]))
+            elif isinstance(entry, dict) and entry.get("url") and project is not None:
+                paths.append(project.resolve_media(str(entry["url"])))
+        return paths
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+
+def media_drop(project: Project, scene: otio.schema.Timeline, paths: list[Path], frame: int,
+               track: otio.schema.Track | None, tracks: list[otio.schema.Track], *,
+               insert: bool = False) -> C.Command:
+    """The command placing ``paths`` at ``frame`` (see the module docstring)."""
+    if not paths:
+        raise DropError("Nothing to drop: no media files.")
+    rate = S.scene_rate(scene)
+    placed_at: dict[int, int] = {}
+    commands: list[C.Command] = []
+    for path in paths:
+        try:
+            info = probe(path)
+        except MediaProbeError as exc:
+            raise DropError(str(exc)) from None
+        audio = not info.has_video
+        target = _target_track(track, tracks, audio)
+        if target is None:
+            kind = "audio" if audio else "video"
+            raise DropError(f"'{path.name}' needs a {kind} track; add one first.")
+        at = placed_at.get(id(target), frame)
+        clip = clip_for_media(project, path, scene, info=info, audio=audio)
+        cls = C.InsertClip if insert else C.OverwriteClip
+        commands.append(cls(target, clip, at))
+        placed_at[id(target)] = at + item_frames(clip, rate)
+    if len(commands) == 1:
+        return commands[0]
+    return C.Macro(f"Add {len(commands)} Clips", commands)
+
+
+def _target_track(track: otio.schema.Track | None, tracks: list[otio.schema.Track],
+                  audio: bool) -> otio.schema.Track | None:
+    if track is not None and S.is_audio(track) == audio:
+        return track
+    return next((t for t in tracks if S.is_audio(t) == audio), None)
+
+
+class DropController:
+    """Drag-and-drop onto the timeline view: media from the bin or a file manager, and
+    transitions from the palette (onto the cut nearest the pointer)."""
+
+    def __init__(self, view: TimelineView) -> None:
+        self.view = view
+        self._snapper: Snapper | None = None
+
+    def enter(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if read_transition(mime) is None and not has_media(mime):
+            event.ignore()
+            return
+        self._snapper = self.view.make_snapper()  # once per drag, not per move
+        event.acceptProposedAction()
+        self.move(event)
+
+    def move(self, event: QDragMoveEvent) -> None:
+        view = self.view
+        pos = view.mapToScene(event.position().toPoint())
+        mime = event.mimeData()
+        if read_transition(mime) is not None:
+            cut = view.cut_near(view.row_at(pos.y()), pos.x(), DROP_CUT_PX)
+            if cut is None:
+                view.hide_feedback()
+                event.ignore()
+                return
+            view.show_snap(cut[0].end)
+            event.acceptProposedAction()
+            return
+        if not has_media(mime):
+            event.ignore()
+            return
+        frame = self.frame_at(pos.x())
+        view.show_snap(frame)
+        row = view.row_at(pos.y())
+        if row is not None:
+            view.show_label(row, frame, view.timecode(frame))
+        event.acceptProposedAction()
+
+    def leave(self) -> None:
+        self.view.hide_feedback()
+        self._snapper = None
+
+    def frame_at(self, x: float) -> int:
+        """The drop frame for scene x: ``round(x)`` (x is in frames), snapped."""
+        if self._snapper is None:
+            self._snapper = self.view.make_snapper()
+        return max(0, self._snapper.snap(max(0, round(x))).frame)
+
+    def drop(self, event: QDropEvent) -> None:
+        view = self.view
+        view.hide_feedback()
+        pos = view.mapToScene(event.position().toPoint())
+        mime = event.mimeData()
+        transition = read_transition(mime)
+        if transition is not None:
+            ok = self.drop_transition(pos, transition["kind"], transition["direction"])
+        else:
+            insert = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            ok = self.drop_media(pos, dropped_paths(mime, view.ctx.project), insert=insert)
+        self._snapper = None
+        if ok:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def drop_transition(self, pos: QPointF, kind: str, direction: str = "left") -> bool:
+        """AddTransition on the cut nearest ``pos`` (within DROP_CUT_PX)."""
+        view = self.view
+        cut = view.cut_near(view.row_at(pos.y()), pos.x(), DROP_CUT_PX)
+        if cut is None:
+            view.ctx.error.emit("Drop a transition on a cut between two video clips.")
+            return False
+        try:
+            command = C.AddTransition(cut[0].clip, kind, direction=direction)
+        except ValueError as exc:
+            view.ctx.error.emit(f"Unknown transition: {exc}")
+            return False
+        return view.ctx.push(command)
+
+    def drop_media(self, pos: QPointF, paths: list[Path], *, insert: bool = False) -> bool:
+        """Place dropped files at the (snapped) frame under ``pos``."""
+        view = self.view
+        if view.scene_tl is None:
+            view.ctx.error.emit("Open a scene before adding media to the timeline.")
+            return False
+        row = view.row_at(pos.y())
+        try:
+            command = media_drop(view.ctx.project, view.scene_tl, paths, self.frame_at(pos.x()),
+                                 row.track if row is not None else None,
+                                 [r.track for r in view.rows], insert=insert)
+        except DropError as exc:
+            view.ctx.error.emit(str(exc))
+            return False
+        return view.ctx.push(command)

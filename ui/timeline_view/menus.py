@@ -1,0 +1,65 @@
+"""The timeline's context menu: transitions on a cut, clip edits, a marker."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QMenu
+
+from ...timeline import commands as C
+from .tools import SELECT, hit_test
+
+if TYPE_CHECKING:
+    from .view import TimelineView
+
+TRANSITION_KINDS = (("Fade", "fade"), ("Dissolve", "dissolve"), ("Wipe", "wipe"),
+                    ("Slide", "slide"))
+
+
+def context_menu(view: TimelineView, pos: QPointF) -> QMenu:
+    """The menu for scene position ``pos``.
+
+    Near a cut between two video clips (or on a transition): add a fade, dissolve, wipe or
+    slide (``AddTransition`` on the clip left of the cut), remove the transition. On a
+    clip: split at the playhead, lift, ripple delete (audio: reset volume). Always: add a
+    marker at the playhead.
+    """
+    ctx = view.ctx
+    hit = hit_test(view, pos, SELECT)
+    menu = QMenu(view)
+    cut = view.cut_near(hit.row, pos.x())
+    transition = hit.transition
+    if transition is not None:
+        a = transition.row.clip_at(transition.cut - 1)
+        b = transition.row.clip_at(transition.cut)
+        cut = (a, b) if a is not None and b is not None else cut
+    if cut is not None:
+        left = cut[0]
+        existing = transition or left.row.transition_after(left)
+        for label, kind in TRANSITION_KINDS:
+            menu.addAction(f"Add {label}").triggered.connect(
+                lambda _=False, k=kind, c=left.clip: ctx.push(C.AddTransition(c, k)))
+        if existing is not None:
+            menu.addAction("Remove Transition").triggered.connect(
+                lambda _=False, t=existing.transition: ctx.push(C.RemoveTransition(t)))
+        menu.addSeparator()
+    if hit.clip is not None:
+        item = hit.clip
+        split = menu.addAction("Split at Playhead")
+        split.setEnabled(item.start < ctx.playhead < item.end)
+        split.triggered.connect(
+            lambda _=False, t=item.row.track: ctx.push(C.Split(t, int(ctx.playhead))))
+        menu.addAction("Lift").triggered.connect(
+            lambda _=False, c=item.clip: ctx.push(C.Lift(c)))
+        menu.addAction("Ripple Delete").triggered.connect(
+            lambda _=False, c=item.clip: ctx.push(C.RippleDelete(c)))
+        if item.row.audio:
+            menu.addAction("Reset Volume").triggered.connect(
+                lambda _=False, c=item.clip: ctx.push(C.SetClipAudio(c, volume=1.0)))
+        menu.addSeparator()
+    scene = view.scene_tl
+    if scene is not None:
+        menu.addAction("Add Marker at Playhead").triggered.connect(
+            lambda _=False: ctx.push(C.AddMarker(scene, int(ctx.playhead))))
+    return menu
