@@ -10,7 +10,7 @@ APT_PACKAGES := ffmpeg xvfb imagemagick redis-server libegl1 libgl1 libxkbcommon
 	libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 \
 	libxcb-image0 libnss3 libasound2 libpulse0
 
-.PHONY: run test bench lint setup system-deps sample clean package package-check
+.PHONY: run test bench lint setup system-deps sample clean package package-check screenshot
 
 setup: system-deps $(STAMPS)/venv
 
@@ -61,3 +61,14 @@ package: setup
 
 package-check:
 	bash packaging/package-check.sh dist/aladdin-studio
+
+# docs/screenshot.png: the editor on the sample project under Xvfb (what a user sees).
+screenshot: sample
+	@display=:$$(( 90 + RANDOM % 9 )); \
+	Xvfb $$display -screen 0 1600x900x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$$!; \
+	sleep 1; \
+	DISPLAY=$$display QT_QPA_PLATFORM=xcb XDG_CONFIG_HOME=$$(mktemp -d) \
+	  ALADDIN_SCREENSHOT=$(CURDIR)/docs/screenshot.png ALADDIN_SMOKE_EXIT_MS=6000 \
+	  $(BIN)/aladdin-studio open $(SAMPLE) >/dev/null; status=$$?; \
+	kill $$xvfb; exit $$status
+	@echo "wrote docs/screenshot.png"

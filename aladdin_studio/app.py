@@ -44,6 +44,11 @@ def run_editor(project_path: str | None, *, recover: bool = False,
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Aladdin Studio")
+    icon = Path(__file__).resolve().parents[1] / "packaging" / "icons" / "aladdin-studio.png"
+    if icon.exists():
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     path = choose_project(project_path)
     project = load(path, recover=recover)
     interval = getattr(settings, "autosave_interval_s", 60.0)
@@ -53,8 +58,13 @@ def run_editor(project_path: str | None, *, recover: bool = False,
     smoke_ms = os.environ.get("ALADDIN_SMOKE_EXIT_MS")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    shot = os.environ.get("ALADDIN_SCREENSHOT")
+    if shot:  # `make screenshot`: a representative state, then a picture of the window
+        window.stage_for_screenshot()
     if smoke_ms:  # used by tests: report what the window shows, then quit
         def report() -> None:
+            if shot:
+                window.screen().grabWindow(0).save(shot) or window.grab().save(shot)
             print(json.dumps(window.smoke_report()), flush=True)
             app.quit()
         QTimer.singleShot(int(smoke_ms), report)

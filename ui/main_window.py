@@ -359,6 +359,16 @@ class MainWindow(QMainWindow):
         self.ctx.close()
         event.accept()
 
+    def stage_for_screenshot(self) -> None:
+        """Select the graded clip and park the playhead in the dissolve (docs screenshot)."""
+        scene = self.ctx.scene
+        if scene is None or not scene.tracks:
+            return
+        clips = [item for item in scene.tracks[0] if type(item).__name__ == "Clip"]
+        if len(clips) > 1:
+            self.ctx.select([clips[1]])
+        self.ctx.set_playhead(int(self.ctx.rate * 13.4))
+
     def smoke_report(self) -> dict[str, Any]:
         """What the window shows, for `ALADDIN_SMOKE_EXIT_MS` start-up checks."""
         scene = self.ctx.scene
