@@ -23,7 +23,7 @@ import numpy as np
 
 from . import transitions as T
 from .decode import DecodeError, VideoSource
-from .plan import ClipSegment, ScenePlan, TransitionPlan, VideoClipPlan
+from .plan import GENERATION_PREFIX, ClipSegment, ScenePlan, TransitionPlan, VideoClipPlan
 
 __all__ = ["ClipRenderError", "Compositor", "SourcePool", "black_frame", "to_rgb"]
 
@@ -199,7 +199,9 @@ class Compositor:
     def _clip_frame(self, clip: VideoClipPlan,
                     n: int) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
         if clip.path is None:
-            return _offline_slate(self.size, clip.name), None
+            generating = clip.url.startswith(GENERATION_PREFIX)
+            title = "GENERATING…" if generating else "MEDIA OFFLINE"
+            return _offline_slate(self.size, clip.name, title), None
         src = self._source(clip)
         t = clip.source_time(n, self.plan.fps)
         try:
@@ -282,18 +284,19 @@ def _cover(base: np.ndarray, layer: np.ndarray, rect: tuple[int, int, int, int] 
     return out
 
 
-_SLATES: dict[tuple[tuple[int, int], str], np.ndarray] = {}
+_SLATES: dict[tuple[tuple[int, int], str, str], np.ndarray] = {}
 
 
-def _offline_slate(size: tuple[int, int], name: str) -> np.ndarray:
-    """A dark red frame saying the media is offline (preview only; export refuses)."""
-    key = (size, name)
+def _offline_slate(size: tuple[int, int], name: str, title: str) -> np.ndarray:
+    """A frame saying the media is offline or still generating (preview only; export
+    refuses both)."""
+    key = (size, name, title)
     if key not in _SLATES:
         w, h = size
         rgb = np.zeros((h, w, 3), dtype=np.uint8)
-        rgb[:] = (90, 10, 10)
+        rgb[:] = (90, 10, 10) if title == "MEDIA OFFLINE" else (20, 30, 80)
         scale = max(0.4, h / 540)
-        for i, text in enumerate(("MEDIA OFFLINE", name[:40])):
+        for i, text in enumerate((title, name[:40])):
             (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
             org = ((w - tw) // 2, h // 2 + int((i - 0.3) * th * 2.2))
             cv2.putText(rgb, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 230, 230), 2,

@@ -51,7 +51,11 @@ class OfflineMediaError(Exception):
     def __init__(self, clip_name: str, url: str, reason: str = "file not found") -> None:
         self.clip_name = clip_name
         self.url = url
-        super().__init__(f"Clip '{clip_name}': media '{url}' is offline ({reason}).")
+        if url.startswith(GENERATION_PREFIX):
+            super().__init__(f"Clip '{clip_name}' is still being generated: wait for it to "
+                             "finish, or remove it, before exporting.")
+        else:
+            super().__init__(f"Clip '{clip_name}': media '{url}' is offline ({reason}).")
 
 
 @dataclass(frozen=True)
@@ -253,8 +257,15 @@ def build_plan(scene: otio.schema.Timeline, resolve: Resolver) -> ScenePlan:
                      tuple(audio))
 
 
+GENERATION_PREFIX = "generation:"
+
+
 def _url(clip: otio.schema.Clip) -> str:
-    return getattr(clip.media_reference, "target_url", "") or ""
+    ref = clip.media_reference
+    if isinstance(ref, otio.schema.GeneratorReference):
+        # A generation placeholder: no file yet (rendered as a "generating" slate).
+        return GENERATION_PREFIX + str(ref.parameters.get("job_id", ""))
+    return getattr(ref, "target_url", "") or ""
 
 
 def _media_seconds(clip: otio.schema.Clip, fps: float) -> float:

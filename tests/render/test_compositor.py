@@ -154,3 +154,19 @@ def test_offline_media_shows_a_slate_in_preview(scene, tmp_path):
     assert [c.name for c in plan.offline()] == ["a"]
     rgb = to_rgb(Compositor(plan).frame(0))
     assert rgb[..., 0].mean() > rgb[..., 2].mean() + 30  # dark red slate
+
+
+def test_generation_placeholder_previews_as_a_slate_and_blocks_export(scene, tmp_path):
+    import opentimelineio as otio
+
+    from aladdin_studio.render.plan import OfflineMediaError
+
+    clip = scene.append("a.mp4", seconds=1)
+    clip.media_reference = otio.schema.GeneratorReference(
+        generator_kind="aladdin.generation", parameters={"job_id": "j1"},
+        available_range=clip.source_range)
+    plan = scene.plan()
+    rgb = to_rgb(Compositor(plan).frame(0))
+    assert rgb[..., 2].mean() > rgb[..., 0].mean() + 20  # blue "generating" slate
+    with pytest.raises(OfflineMediaError, match="still being generated"):
+        plan.require_online()
