@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+
+from .files import atomic_path
 
 __all__ = [
     "AUDIO_RATE",
@@ -43,22 +43,6 @@ StrPath = str | os.PathLike[str]
 # --------------------------------------------------------------------------- file helpers
 
 
-@contextmanager
-def _atomic_target(path: StrPath) -> Iterator[Path]:
-    """Yield a temp path beside ``path``; on success move it over ``path``, else delete it."""
-    dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
 
 
 def _audio_format_for(path: Path) -> str:
@@ -317,7 +301,7 @@ def _write_audio_file(path: StrPath, samples: np.ndarray) -> Path:
     dest = Path(path)
     layout = "mono" if samples.shape[0] == 1 else "stereo"
     n_total = samples.shape[1]
-    with _atomic_target(dest) as tmp:
+    with atomic_path(dest) as tmp:
         with av.open(
             str(tmp), "w", format=_audio_format_for(dest), options={"movflags": "+faststart"}
         ) as out:
@@ -387,7 +371,7 @@ def make_pattern_video(
     V = flat[w * h + (w // 2) * (h // 2) :].reshape(h // 2, w // 2)
 
     dest = Path(path)
-    with _atomic_target(dest) as tmp:
+    with atomic_path(dest) as tmp:
         with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
             # scenecut=0: keyframes exactly every `gop` frames. no-mbtree: x264's SIMD
             # macroblock-tree pass made small clips (e.g. 320x180) nondeterministic.
@@ -576,6 +560,6 @@ def make_still(
     ty = int(h * 0.72)
     draw.text((cx, ty), text, fill=(255, 255, 255), font=font, anchor="mm")
     dest = Path(path)
-    with _atomic_target(dest) as tmp:
+    with atomic_path(dest) as tmp:
         img.save(tmp, format="PNG")
     return dest

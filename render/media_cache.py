@@ -18,17 +18,16 @@ runs it on a small thread pool for the UI. No Qt here.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import av
 import numpy as np
 
+from aladdin_studio.files import atomic_path
 from aladdin_studio.render.decode import DecodeError, VideoSource
 from aladdin_studio.render.proxies import (
     PROXY_SIZE,
@@ -131,7 +130,7 @@ class MediaCache:
                 progress(1.0)
             return dest
         before = self.key(src)
-        with _atomic(dest) as tmp:
+        with atomic_path(dest) as tmp:
             try:
                 encode_proxy(
                     src,
@@ -182,7 +181,7 @@ class MediaCache:
         strip = _filmstrip(self.proxy(src) or src, times, (width, height))
         from PIL import Image
 
-        with _atomic(dest) as tmp:
+        with atomic_path(dest) as tmp:
             Image.fromarray(strip, "RGB").save(tmp, format="JPEG", quality=_JPEG_QUALITY)
         return dest
 
@@ -205,7 +204,7 @@ class MediaCache:
             peaks = _audio_peaks(src, peaks_per_second)
         else:
             peaks = np.zeros((0, 2), dtype=np.float32)
-        with _atomic(dest) as tmp, open(tmp, "wb") as fh:
+        with atomic_path(dest) as tmp, open(tmp, "wb") as fh:
             np.save(fh, peaks)
         return peaks
 
@@ -328,23 +327,6 @@ def _probe(src: StrPath) -> MediaInfo:
         return probe(src)
     except MediaProbeError as exc:
         raise DecodeError(src, exc.reason) from exc
-
-
-@contextmanager
-def _atomic(dest: Path) -> Iterator[Path]:
-    """Yield a temp path beside ``dest``; on success move it over ``dest``, else delete it."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
 
 
 def _filmstrip(src: StrPath, times: list[float], size: tuple[int, int]) -> np.ndarray:

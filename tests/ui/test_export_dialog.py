@@ -16,9 +16,7 @@ from aladdin_studio.render.export import Progress
 from aladdin_studio.render.presets import PRESETS
 from aladdin_studio.render.worker import ExportProcess
 from aladdin_studio.timeline import commands as C
-from aladdin_studio.timeline import project_io
 from aladdin_studio.ui import export_dialog as ED
-from aladdin_studio.ui.editor_context import EditorContext
 from aladdin_studio.ui.export_dialog import ExportDialog
 
 
@@ -26,13 +24,6 @@ def ffprobe(path: Path) -> dict:
     out = subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_streams",
                           "-show_format", str(path)], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
-
-
-@pytest.fixture
-def ctx(sample_project):
-    context = EditorContext(project_io.load(sample_project))
-    yield context
-    context.close()
 
 
 @pytest.fixture

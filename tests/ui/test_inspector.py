@@ -13,20 +13,6 @@ from aladdin_studio.ui.inspector_fields import SliderField, gain_to_db
 
 
 @pytest.fixture
-def ctx(sample_project):
-    ctx = EditorContext(project_io.load(sample_project))
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture
-def errors(ctx) -> list[str]:
-    seen: list[str] = []
-    ctx.error.connect(seen.append)
-    return seen
-
-
-@pytest.fixture
 def inspector(qtbot, ctx) -> Inspector:
     widget = Inspector(ctx)
     qtbot.addWidget(widget)

@@ -11,7 +11,6 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from aladdin_studio import sample_media as M
-from aladdin_studio.timeline import project_io
 from aladdin_studio.timeline.media import bin_entries
 from aladdin_studio.ui.editor_context import EditorContext
 from aladdin_studio.ui.media_bin import (
@@ -42,20 +41,6 @@ def import_media(tmp_path_factory) -> dict[str, Path]:
         "folder": folder,
         "broken": broken,
     }
-
-
-@pytest.fixture
-def ctx(sample_project):
-    ctx = EditorContext(project_io.load(sample_project))
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture
-def errors(ctx) -> list[str]:
-    seen: list[str] = []
-    ctx.error.connect(seen.append)
-    return seen
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ import av
 import cv2
 import numpy as np
 
-from ...sample_media import _ENCODER_THREADS, _atomic_target
+from ...files import atomic_path
+from ...sample_media import _ENCODER_THREADS
 from ..errors import GenerationCancelled, InvalidInputError
 from ..request import GenerationRequest
 
@@ -83,7 +84,7 @@ def _encode(frame_at: FrameFn, n: int, dest: Path, size: tuple[int, int],
         frame = frame_at(i)  # RGB (h, w, 3) or already I420 (h * 3 / 2, w)
         return _to_i420(frame) if frame.ndim == 3 else frame
 
-    with _atomic_target(dest) as tmp, ThreadPoolExecutor(1, "animatic-frames") as pool:
+    with atomic_path(dest) as tmp, ThreadPoolExecutor(1, "animatic-frames") as pool:
         # Frames are drawn one step ahead on a worker thread (OpenCV and numpy release the
         # GIL) while x264 encodes the previous ones: wall time ~ max(draw, encode).
         ahead: deque[Future[np.ndarray]] = deque(pool.submit(make, i) for i in range(min(2, n)))

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...files import atomic_path
 from ...paths import cache_dir
-from ...sample_media import _atomic_target
 from ..errors import GenerationCancelled, GenerationError, InvalidInputError, ModelUnavailableError
 from ..registry import ModelEntry
 from ..request import GenerationRequest
@@ -116,7 +116,7 @@ class LocalProvider:
         else:
             src = job.path
         dest = dest_dir / f"{request_id}.mp4"
-        with _atomic_target(dest) as tmp:
+        with atomic_path(dest) as tmp:
             shutil.copyfile(src, tmp)
         if src == job.path:
             job.path.unlink(missing_ok=True)
