@@ -173,35 +173,92 @@ def _render_once(plan: ScenePlan, out: Path, preset: Preset,
     k0, k1 = _frame_range(plan, fps, time_range)
     cancel = cancelled or (lambda: False)
     workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".parts", dir=out.parent))
-    master = None
+    # The sound (loudness analysis + encode) runs beside the video, on the spare CPU x264
+    # leaves; the two are joined by copying packets at the end.
+    audio = _AudioJob(plan, preset, duck_db, workdir / f"audio{preset.suffix}",
+                      frame_to_sample(k0, fps), frame_to_sample(k1, fps), cancel)
+    audio.start()
+    stop = lambda: cancel() or audio.failed  # noqa: E731 - a small predicate
+    parts: list[Path] = []
+    passthrough = 0
     try:
-        master = _master(plan, preset, duck_db, cancel, progress, k1 - k0)
-        parts: list[Path] = []
-        passthrough = 0
         done = 0
-        for i, (s0, s1) in enumerate(split_range(k0, k1, segments)):
-            part = workdir / f"segment-{i:03d}{preset.suffix}"
-            passthrough += render_segment(
-                plan, part, preset, s0, s1, cache_dir=cache_dir, cancelled=cancel,
-                progress=_offset_progress(progress, done, k1 - k0, started))
-            done += s1 - s0
-            parts.append(part)
+        try:
+            for i, (s0, s1) in enumerate(split_range(k0, k1, segments)):
+                part = workdir / f"segment-{i:03d}{preset.suffix}"
+                passthrough += render_segment(
+                    plan, part, preset, s0, s1, cache_dir=cache_dir, cancelled=stop,
+                    progress=_offset_progress(progress, done, k1 - k0, started))
+                done += s1 - s0
+                parts.append(part)
+        except RenderCancelled:
+            audio.join()
+            audio.raise_error()
+            raise
         if progress:
             progress(Progress(k1 - k0, k1 - k0, 0.0, 0.0, "mux"))
+        audio.join()
+        audio.raise_error()
+        if cancel():
+            raise RenderCancelled()
         tmp_out = workdir / f"joined{preset.suffix}"
-        join_segments(parts, tmp_out, preset, master=master, fps=fps, k0=k0, k1=k1,
-                      cancelled=cancel)
+        join_segments(parts, tmp_out, preset, audio=audio.path, cancelled=cancel)
         os.replace(tmp_out, out)
     finally:
-        if master is not None:
-            master.mixer.close()
+        audio.abandon()
         shutil.rmtree(workdir, ignore_errors=True)
     w, h = preset.size or plan.size
     return RenderResult(
         path=str(out), preset=preset.name, width=w, height=h, fps=fps, frames=k1 - k0,
         duration=(k1 - k0) / fps, seconds=time.perf_counter() - started,
-        segments=len(parts), passthrough_frames=passthrough,
-        gain_db=None if master is None else master.gain_db)
+        segments=len(parts), passthrough_frames=passthrough, gain_db=audio.gain_db)
+
+
+class _AudioJob(threading.Thread):
+    """Mix, normalise and encode the scene's sound into an audio-only file."""
+
+    def __init__(self, plan: ScenePlan, preset: Preset, duck_db: float, path: Path,
+                 s0: int, s1: int, cancel: CancelFn) -> None:
+        super().__init__(name="audio-master", daemon=True)
+        self.plan, self.preset, self.duck_db, self.path = plan, preset, duck_db, path
+        self.s0, self.s1, self.cancel = s0, s1, cancel
+        self.error: BaseException | None = None
+        self.gain_db: float | None = None
+        self._abandoned = False
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    def run(self) -> None:
+        from .audio import MasterBus, Mixer
+
+        stop = lambda: self._abandoned or self.cancel()  # noqa: E731
+        try:
+            with Mixer(self.plan, duck_db=self.duck_db) as mixer:
+                master = MasterBus(mixer, self.plan.samples,
+                                   target_lufs=self.preset.loudness_lufs)
+                master.analyze(stop)
+                self.gain_db = master.gain_db
+                if stop():
+                    return
+                with av.open(str(self.path), "w", format=self.preset.container) as container:
+                    stream = _audio_stream(container, self.preset)
+                    for packets in _audio_packets(master, stream, self.s0, self.s1):
+                        if stop():
+                            return
+                        container.mux(packets)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the rendering thread
+            self.error = exc
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def abandon(self) -> None:
+        self._abandoned = True
+        if self.is_alive():
+            self.join(timeout=10)
 
 
 def _frame_range(plan: ScenePlan, fps: float,
@@ -216,21 +273,6 @@ def _frame_range(plan: ScenePlan, fps: float,
         raise RenderError(f"The range {start:g}–{end:g} s is empty or outside the scene "
                           f"(0–{plan.duration:.2f} s).")
     return k0, k1
-
-
-def _master(plan: ScenePlan, preset: Preset, duck_db: float, cancel: CancelFn,
-            progress: ProgressFn | None, total: int):
-    from .audio import MasterBus, Mixer
-
-    mixer = Mixer(plan, duck_db=duck_db)
-    master = MasterBus(mixer, plan.samples, target_lufs=preset.loudness_lufs)
-    if progress:
-        progress(Progress(0, total, 0.0, None, "audio"))
-    master.analyze(cancel)
-    if cancel():
-        mixer.close()
-        raise RenderCancelled()
-    return master
 
 
 def _offset_progress(progress: ProgressFn | None, base: int, total: int,
@@ -358,26 +400,24 @@ def _to_frame(item: Any, pix_fmt: str) -> av.VideoFrame:
 
 # ----------------------------------------------------------------------------- join + audio
 
-def join_segments(parts: list[Path], out: Path, preset: Preset, *, master: Any, fps: float,
-                  k0: int, k1: int, cancelled: CancelFn | None = None) -> None:
-    """Copy the segments' video packets into ``out`` back to back and encode the audio
-    master for output frames ``[k0, k1)`` alongside, interleaved by time."""
+def join_segments(parts: list[Path], out: Path, preset: Preset, *, audio: Path,
+                  cancelled: CancelFn | None = None) -> None:
+    """Copy the segments' video packets into ``out`` back to back, interleaved by time with
+    the packets of the ``audio`` file (no re-encoding of either)."""
     cancel = cancelled or (lambda: False)
     options = {"movflags": "+faststart"}
-    with av.open(str(out), "w", format=preset.container, options=options) as container:
-        first = av.open(str(parts[0]))
-        try:
+    with av.open(str(out), "w", format=preset.container, options=options) as container, \
+            av.open(str(audio)) as sound:
+        with av.open(str(parts[0])) as first:
             template = first.streams.video[0]
             vstream = container.add_stream_from_template(template)
             # The template loses the codec tag, and MOV would then label ProRes 422 as HQ.
             vstream.codec_context.codec_tag = template.codec_context.codec_tag
-        finally:
-            first.close()
-        astream = _audio_stream(container, preset)
-        audio = _audio_packets(master, astream, frame_to_sample(k0, fps),
-                               frame_to_sample(k1, fps))
-        pending_audio: list[av.Packet] = []
-        audio_time = -1.0
+        atemplate = sound.streams.audio[0]
+        astream = container.add_stream_from_template(atemplate)
+        audio_packets = (p for p in sound.demux(atemplate) if p.dts is not None)
+        atb = atemplate.time_base
+        pending = next(audio_packets, None)
         offset = 0.0  # seconds of video already copied
         for part in parts:
             if cancel():
@@ -385,33 +425,28 @@ def join_segments(parts: list[Path], out: Path, preset: Preset, *, master: Any, 
             with av.open(str(part)) as src:
                 stream = src.streams.video[0]
                 tb = stream.time_base
+                shift = int(round(offset / tb))
                 seg_duration = 0.0
                 for packet in src.demux(stream):
                     if packet.dts is None and packet.pts is None:
                         continue  # flush packet
-                    shift = int(round(offset / tb))
+                    seg_duration = max(seg_duration,
+                                       float(((packet.pts or 0) + packet.duration) * tb))
                     packet.pts = None if packet.pts is None else packet.pts + shift
                     packet.dts = None if packet.dts is None else packet.dts + shift
-                    t = float(packet.pts * tb) if packet.pts is not None else offset
-                    seg_duration = max(seg_duration,
-                                       float(((packet.pts or 0) - shift + packet.duration) * tb))
-                    # Audio up to this video time first, so the file interleaves.
-                    while audio_time <= t:
-                        nxt = next(audio, None)
-                        if nxt is None:
-                            audio_time = float("inf")
-                            break
-                        audio_time, packets = nxt
-                        pending_audio.extend(packets)
-                    for p in pending_audio:
-                        container.mux(p)
-                    pending_audio.clear()
+                    t = float(packet.dts * tb) if packet.dts is not None else offset
+                    # Sound up to this video time first, so the file interleaves.
+                    while pending is not None and float(pending.dts * atb) <= t:
+                        pending.stream = astream
+                        container.mux(pending)
+                        pending = next(audio_packets, None)
                     packet.stream = vstream
                     container.mux(packet)
                 offset += seg_duration
-        for _, packets in audio:
-            for p in packets:
-                container.mux(p)
+        while pending is not None:
+            pending.stream = astream
+            container.mux(pending)
+            pending = next(audio_packets, None)
 
 
 def _audio_stream(container: Any, preset: Preset) -> Any:
@@ -422,19 +457,18 @@ def _audio_stream(container: Any, preset: Preset) -> Any:
     return stream
 
 
-def _audio_packets(master: Any, stream: Any, s0: int, s1: int) -> Iterator[tuple[float, list]]:
-    """Encode master samples ``[s0, s1)``; yields (time of the chunk end, packets)."""
+def _audio_packets(master: Any, stream: Any, s0: int, s1: int) -> Iterator[list]:
+    """Encode master samples ``[s0, s1)`` chunk by chunk; yields each chunk's packets."""
     fmt = stream.codec_context.format.name if stream.codec_context.format else "fltp"
     pos = s0
     while pos < s1:
         n = min(_AUDIO_CHUNK, s1 - pos)
-        data = master.read(pos, n) if master is not None else np.zeros((n, 2), np.float32)
-        frame = _audio_frame(data, fmt)
+        frame = _audio_frame(master.read(pos, n), fmt)
         frame.pts = pos - s0
         frame.time_base = Fraction(1, SAMPLE_RATE)
         pos += n
-        yield (pos - s0) / SAMPLE_RATE, list(stream.encode(frame))
-    yield float("inf"), list(stream.encode(None))
+        yield list(stream.encode(frame))
+    yield list(stream.encode(None))
 
 
 def _audio_frame(data: np.ndarray, fmt: str) -> av.AudioFrame:

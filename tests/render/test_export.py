@@ -240,3 +240,20 @@ def test_preview_frames_match_the_export(scene, tmp_path):
             want = to_rgb(exported.frame_at(t))
             assert psnr(got, want) >= 38, t
     preview.close()
+
+
+def test_exported_sound_is_loudness_normalised(scene, tmp_path):
+    import re
+
+    two_clips(scene, seconds=2.0)
+    scene.music.append(scene.clip("music.m4a", seconds=3.5, audio=True))
+    scene.dialogue.append(scene.clip("line.m4a", seconds=2.0, audio=True))
+    out = tmp_path / "loud.mp4"
+    result = E.render_scene(scene.plan(), out, small("draft"))
+    assert result.gain_db is not None
+    meter = subprocess.run(["ffmpeg", "-nostats", "-hide_banner", "-i", str(out), "-af",
+                            "ebur128", "-f", "null", "-"], capture_output=True, text=True)
+    integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", meter.stderr)[-1])
+    assert abs(integrated - (-14.0)) <= 1.0, integrated
+    audio = next(s for s in ffprobe(out)["streams"] if s["codec_type"] == "audio")
+    assert abs(float(audio["duration"]) - scene.plan().duration) < 0.05
