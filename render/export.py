@@ -306,6 +306,8 @@ def render_segment(plan: ScenePlan, path: Path, preset: Preset, k0: int, k1: int
                                 args=(compositor, plan, fps, k0, k1, frames, stop))
     passthrough = 0
     last_report = 0.0
+    last_item: Any = None
+    last_frame: av.VideoFrame | None = None
     try:
         with av.open(str(path), "w", format=preset.container) as container:
             stream = _video_stream(container, preset, size, fps)
@@ -316,7 +318,11 @@ def render_segment(plan: ScenePlan, path: Path, preset: Preset, k0: int, k1: int
                 item = frames.get()
                 if isinstance(item, BaseException):
                     raise item
-                frame = _to_frame(item, preset.pix_fmt)
+                if item is last_item and last_frame is not None:
+                    frame = last_frame  # a still: the encoder copied it, reuse the conversion
+                else:
+                    frame = _to_frame(item, preset.pix_fmt)
+                    last_item, last_frame = item, frame
                 passthrough += frame is item
                 frame.pts = i
                 frame.time_base = stream.codec_context.time_base

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
-    QListWidget,
     QMainWindow,
     QMessageBox,
     QToolBar,
@@ -51,12 +50,19 @@ def remember_project(path: Path) -> None:
 
 class MainWindow(QMainWindow):
     def __init__(self, project: Project, autosave_s: float = 60.0, *,
-                 settings: Any = None, ask_recovery: bool = True) -> None:
+                 settings: Any = None, ask_recovery: bool = True,
+                 generation: Any = None) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
         self.resize(1500, 900)
         self.setDockNestingEnabled(True)
         self.ctx = EditorContext(project, settings=settings)
+        if generation is None:  # a GenerationController (tests pass one with a test queue)
+            from .generation_controller import GenerationController
+
+            generation = GenerationController(self.ctx)
+        self.generation = generation
+        self.ctx.generation = generation  # type: ignore[attr-defined] - found by the timeline
         self.autosaver: project_io.Autosaver | None = None
         self._autosave_s = autosave_s
         self.recovery_prompt: QMessageBox | None = None
@@ -91,6 +97,7 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         from .inspector import Inspector
+        from .jobs_panel import JobsPanel
         from .media_bin import MediaBin
         from .player import PlayerWidget
         from .timeline_view import TimelineWidget
@@ -100,8 +107,7 @@ class MainWindow(QMainWindow):
         self.player = PlayerWidget(self.ctx)
         self.inspector = Inspector(self.ctx)
         self.timeline = TimelineWidget(self.ctx)
-        self.jobs = QListWidget()
-        self.jobs.setObjectName("jobs")
+        self.jobs = JobsPanel(self.ctx, self.generation)
         top, bottom = Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
         self._dock("Media Bin", self.bin, top)
         self._dock("Preview", self.player, top)
@@ -156,12 +162,19 @@ class MainWindow(QMainWindow):
         playback = bar.addMenu("&Playback")
         for action in self.player.actions_for_menu():
             playback.addAction(action)
-        # Generation and voices arrive with their own issue; say so instead of faking them.
-        for title in ("&Generate", "&Voice"):
-            menu = bar.addMenu(title)
-            later = QAction("Not available yet in this build", self)
-            later.setEnabled(False)
-            menu.addAction(later)
+        from .generate_dialog import METHOD_LABELS
+
+        generate = bar.addMenu("&Generate")
+        for method, label in METHOD_LABELS.items():
+            generate.addAction(self._action(f"{label}…", lambda _=False, m=method:
+                                            self.generate_dialog(m)))
+        generate.addSeparator()
+        generate.addAction(self._action("Regenerate Selected Clip…", self.regenerate_selected))
+        # Voices arrive with their own issue; say so instead of faking them.
+        voice = bar.addMenu("&Voice")
+        later = QAction("Not available yet in this build", self)
+        later.setEnabled(False)
+        voice.addAction(later)
         view = bar.addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -307,9 +320,29 @@ class MainWindow(QMainWindow):
 
     def _export_done(self, result: Any) -> None:
         path = getattr(result, "path", str(result))
-        self.jobs.insertItem(0, f"Exported {Path(path).name} "
-                                f"({getattr(result, 'duration', 0):.1f} s) → {path}")
+        self.jobs.add_export(result)
         self.statusBar().showMessage(f"Exported {path}", 8000)
+
+    def _current_video_track(self) -> Any:
+        row = self.timeline.view.current_row
+        return row.track if row is not None and not row.audio else None
+
+    def generate_dialog(self, method: str = "text-to-video"):
+        from .generate_dialog import open_generate_dialog
+
+        return open_generate_dialog(self.ctx, method, self, track=self._current_video_track())
+
+    def regenerate_selected(self):
+        from ..timeline import schema as S
+        from .generate_dialog import open_generate_dialog
+
+        clips = [i for i in self.ctx.selection if type(i).__name__ == "Clip"
+                 and i.parent() is not None and not S.is_audio(i.parent())]
+        if not clips:
+            self.statusBar().showMessage("Select a video clip on the timeline to regenerate.",
+                                         8000)
+            return None
+        return open_generate_dialog(self.ctx, parent=self, clip=clips[0])
 
     def settings_dialog(self):
         from .settings_dialog import SettingsDialog
@@ -356,6 +389,7 @@ class MainWindow(QMainWindow):
                 pass
         self.save_layout()
         self.player.shutdown()
+        self.generation.close()
         self.ctx.close()
         event.accept()
 

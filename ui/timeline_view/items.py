@@ -17,6 +17,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from ...generation import placement
 from ...timeline import schema as S
 from ...timeline.layout import layout, media_bounds
 from . import style
@@ -30,6 +31,24 @@ if TYPE_CHECKING:
 TITLE_H = 15  # the name strip at the top of a clip
 MIN_DETAIL_PX = 4  # clips narrower than this are drawn as a plain bar
 EXTENDED = QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption
+
+
+def placeholder_state(clip: otio.schema.Clip, controller: Any) -> tuple[str, str]:
+    """``(status, text)`` of a generation placeholder: the controller's latest job, else the
+    status recorded on the clip."""
+    job = controller.clip_job(clip) if controller is not None else None
+    if job is not None:
+        status, progress = job.status, job.progress
+        reason = job.error_message or job.message
+    else:
+        status, progress, reason = placement.placeholder_status(clip)
+    if status == "failed":
+        return status, f"Failed: {reason or 'unknown error'}"
+    if status == "cancelled":
+        return status, "Cancelled"
+    if status == "queued":
+        return status, "Queued…"
+    return status, f"Generating… {int(round(min(max(progress, 0.0), 1.0) * 100))}%"
 
 
 def is_offline(project: Any, clip: otio.schema.Clip) -> bool:
@@ -211,6 +230,7 @@ class ClipItem(QGraphicsItem):
     def _read_reference(self, ref: Any, url: str | None, rate: float) -> None:
         project = self.row.view.ctx.project
         self.offline = is_offline(project, self.clip)
+        self.placeholder = placement.is_placeholder(self.clip)
         self.src = str(project.resolve_media(url)) if url else None
         bounds = media_bounds(self.clip, rate)
         self.media_start = bounds[0] if bounds else 0.0
@@ -259,6 +279,12 @@ class ClipItem(QGraphicsItem):
         if self.offline:
             painter.fillRect(vis, style.OFFLINE)
             painter.fillRect(vis, style.hatch(style.OFFLINE_HATCH.name()))
+        elif self.placeholder:
+            status, text = self.placeholder_state()
+            failed = status in ("failed", "cancelled")
+            painter.fillRect(vis, style.GENERATION_FAILED if failed else style.GENERATING)
+            painter.fillRect(vis, style.hatch(style.GENERATING_HATCH.name()))
+            self._paint_status(painter, r, vis, text)
         else:
             painter.fillRect(vis, color.lighter(125) if selected else color)
             if self.row.audio:
@@ -292,6 +318,21 @@ class ClipItem(QGraphicsItem):
         painter.drawText(QRectF(r.left() + 4, r.top(), width, TITLE_H),
                          Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                          self._elided[1])
+
+    def placeholder_state(self) -> tuple[str, str]:
+        """``(status, text)`` this generation placeholder shows (see :func:`placeholder_state`)."""
+        return placeholder_state(self.clip, getattr(self.row.view.ctx, "generation", None))
+
+    def _paint_status(self, painter: QPainter, r: QRectF, vis: QRectF, text: str) -> None:
+        width = int(min(r.right(), vis.right()) - r.left() - 8)
+        if width < 12 or r.height() < TITLE_H + 10:
+            return
+        painter.setFont(style.font(8, True))
+        painter.setPen(style.TEXT)
+        painter.drawText(QRectF(r.left() + 4, r.top() + TITLE_H, width, r.height() - TITLE_H),
+                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         style.metrics(8, True).elidedText(text, Qt.TextElideMode.ElideRight,
+                                                           width))
 
     def _paint_video(self, painter: QPainter, r: QRectF, vis: QRectF, dppf: float) -> None:
         """Filmstrip tiles under the name strip, each showing the frame at its position."""

@@ -1,13 +1,17 @@
-"""The timeline's context menu: transitions on a cut, clip edits, a marker."""
+"""The timeline's context menu: transitions on a cut, clip edits, takes and generation, a
+marker."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import opentimelineio as otio
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QMenu
 
+from ...generation import placement
 from ...timeline import commands as C
+from ...timeline import schema as S
 from .tools import SELECT, hit_test
 
 if TYPE_CHECKING:
@@ -22,8 +26,9 @@ def context_menu(view: TimelineView, pos: QPointF) -> QMenu:
 
     Near a cut between two video clips (or on a transition): add a fade, dissolve, wipe or
     slide (``AddTransition`` on the clip left of the cut), remove the transition. On a
-    clip: split at the playhead, lift, ripple delete (audio: reset volume). Always: add a
-    marker at the playhead.
+    clip: split at the playhead, lift, ripple delete (audio: reset volume); on a video clip
+    also "Regenerate…", a "Takes" submenu when it has several takes, and Retry / Cancel on
+    a generation placeholder. Always: add a marker at the playhead.
     """
     ctx = view.ctx
     hit = hit_test(view, pos, SELECT)
@@ -57,9 +62,47 @@ def context_menu(view: TimelineView, pos: QPointF) -> QMenu:
         if item.row.audio:
             menu.addAction("Reset Volume").triggered.connect(
                 lambda _=False, c=item.clip: ctx.push(C.SetClipAudio(c, volume=1.0)))
+        else:
+            menu.addSeparator()
+            generation_items(view, menu, item.clip)
         menu.addSeparator()
     scene = view.scene_tl
     if scene is not None:
         menu.addAction("Add Marker at Playhead").triggered.connect(
             lambda _=False: ctx.push(C.AddMarker(scene, int(ctx.playhead))))
     return menu
+
+
+def generation_items(view: TimelineView, menu: QMenu, clip: otio.schema.Clip) -> None:
+    """Retry / Cancel (placeholders), the Takes submenu and Regenerate… for ``clip``."""
+    ctx = view.ctx
+    generation = getattr(ctx, "generation", None)
+    if placement.is_placeholder(clip):
+        job = generation.clip_job(clip) if generation is not None else None
+        status = job.status if job is not None else ""
+        retry = menu.addAction("Retry")
+        retry.setEnabled(status in ("failed", "cancelled"))
+        retry.triggered.connect(lambda _=False, j=job: generation.retry(j.id))
+        cancel = menu.addAction("Cancel")
+        cancel.setEnabled(status in ("queued", "submitted", "running"))
+        cancel.triggered.connect(lambda _=False, j=job: generation.cancel(j.id))
+    takes = clip.media_references()
+    if len(takes) > 1:
+        sub = menu.addMenu("Takes")
+        active = clip.active_media_reference_key
+        for key, ref in takes.items():
+            model = (S.get(ref, "provenance", {}) or {}).get("model")
+            action = sub.addAction(f"{key} — {model}" if model else key)
+            action.setCheckable(True)
+            action.setChecked(key == active)
+            action.triggered.connect(
+                lambda _=False, k=key: ctx.push(C.SetActiveTake(clip, k)))
+    regenerate = menu.addAction("Regenerate…")
+    regenerate.setEnabled(generation is not None)
+    regenerate.triggered.connect(lambda _=False: _regenerate(view, clip))
+
+
+def _regenerate(view: TimelineView, clip: otio.schema.Clip) -> None:
+    from ..generate_dialog import open_generate_dialog
+
+    open_generate_dialog(view.ctx, parent=view.window(), clip=clip)

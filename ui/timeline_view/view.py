@@ -362,6 +362,13 @@ class TimelineView(QGraphicsView):
                 item.update()
         self.selected_ids = new
 
+    def on_jobs_updated(self, _jobs: list) -> None:
+        """Generation progress changed: repaint the placeholder clips."""
+        for row in self.rows:
+            for item in row.clips:
+                if item.placeholder:
+                    item.update()
+
     def set_current_row(self, row: TrackRow | None) -> None:
         if row is not self.current_row:
             self.current_row = row

@@ -119,6 +119,9 @@ class TimelineWidget(QWidget):
         ctx.playhead_moved.connect(self._on_playhead)
         ctx.selection_changed.connect(self.view.on_selection)
         ctx.in_out_changed.connect(self.view.on_in_out)
+        generation = getattr(ctx, "generation", None)  # ui.generation_controller, if any
+        if generation is not None:
+            generation.jobs_updated.connect(self.view.on_jobs_updated)
         self._on_project_replaced(ctx.project)
         self.view.rebuild()
 
