@@ -28,6 +28,7 @@ from ..timeline.undo import QtUndoAdapter
 
 class EditorContext(QObject):
     project_replaced = Signal(object)  # Project: a different project was opened
+    document_changed = Signal(object)  # ChangeSet: the current project's ``changed``, relayed
     scene_changed = Signal(object)  # otio Timeline: the scene shown in the timeline/player
     playhead_moved = Signal(int)  # frame
     selection_changed = Signal(list)  # OTIO clips/transitions selected in the timeline
@@ -39,6 +40,7 @@ class EditorContext(QObject):
                  stack: QUndoStack | None = None) -> None:
         super().__init__()
         self.settings = settings
+        self._watched: Project | None = None
         self.stack = stack or QUndoStack(self)
         self.undo = QtUndoAdapter(project, self.stack)
         self.project = project
@@ -58,6 +60,7 @@ class EditorContext(QObject):
         self.project = project
         self.undo = QtUndoAdapter(project, self.stack)
         self.stack.clear()
+        self._watch(project)
         self._close_engine()
         cache_dir = project.location.cache_dir if project.location else _fallback_cache()
         self.media_cache = MediaCache(cache_dir)
@@ -74,6 +77,16 @@ class EditorContext(QObject):
 
     def close(self) -> None:
         self._close_engine()
+
+    def _watch(self, project: Project) -> None:
+        """Relay ``project.changed`` as ``document_changed`` so views connect only once."""
+        if self._watched is not None:
+            try:
+                self._watched.changed.disconnect(self.document_changed.emit)
+            except (RuntimeError, TypeError):
+                pass
+        self._watched = project
+        project.changed.connect(self.document_changed.emit)
 
     def _close_engine(self) -> None:
         if self.preview is not None:

@@ -144,6 +144,7 @@ class Inspector(QWidget):
         ctx.selection_changed.connect(self._on_selection)
         ctx.scene_changed.connect(lambda _scene: self._on_selection(self.ctx.selection))
         ctx.project_replaced.connect(self._on_project_replaced)
+        ctx.document_changed.connect(self._on_changed)
         self._on_project_replaced(ctx.project)
 
     # ------------------------------------------------------------------ what is shown
@@ -154,13 +155,7 @@ class Inspector(QWidget):
         return ("hint", "clip", "transition")[self.pages.currentIndex()]
 
     def _on_project_replaced(self, project: Project) -> None:
-        if self._project is not None:
-            try:
-                self._project.changed.disconnect(self._on_changed)
-            except (RuntimeError, TypeError):
-                pass
         self._project = project
-        project.changed.connect(self._on_changed)
         self._on_selection(self.ctx.selection)
 
     def _on_changed(self, _change: ChangeSet) -> None:

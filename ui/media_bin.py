@@ -292,6 +292,7 @@ class MediaBin(QWidget):
         self._refresh_soon.timeout.connect(self.refresh)
         self._build()
         ctx.project_replaced.connect(self._on_project_replaced)
+        ctx.document_changed.connect(self._on_changed)
         self._on_project_replaced(ctx.project)
 
     # ------------------------------------------------------------------ construction
@@ -357,13 +358,7 @@ class MediaBin(QWidget):
     # ------------------------------------------------------------------ project
 
     def _on_project_replaced(self, project: Project) -> None:
-        if self._project is not None:
-            try:
-                self._project.changed.disconnect(self._on_changed)
-            except (RuntimeError, TypeError):
-                pass
         self._project = project
-        project.changed.connect(self._on_changed)
         self._batches.clear()  # imports started for the old project are dropped
         self._thumbs_pending.clear()
         self._thumbs_failed.clear()

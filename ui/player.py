@@ -292,7 +292,8 @@ class PlayerWidget(QWidget):
         ctx.scene_changed.connect(self._on_scene_changed)
         ctx.playhead_moved.connect(self._on_playhead_moved)
         ctx.in_out_changed.connect(self._on_in_out_changed)
-        self._connect_project(ctx.project)
+        self._project = ctx.project
+        ctx.document_changed.connect(self._on_project_changed)
         self._frame = max(0, ctx.playhead)
         self._rebuild_plan(force=True)
         QTimer.singleShot(0, self._prepare_audio)  # open the device before the first play
@@ -724,19 +725,9 @@ class PlayerWidget(QWidget):
 
     # ------------------------------------------------------------------ context
 
-    def _connect_project(self, project: Any) -> None:
-        if self._project is not None:
-            try:
-                self._project.changed.disconnect(self._on_project_changed)
-            except (RuntimeError, TypeError):
-                pass
-        self._project = project
-        if project is not None:
-            project.changed.connect(self._on_project_changed)
-
     def _on_project_replaced(self, project: Any) -> None:
         self.pause()
-        self._connect_project(project)
+        self._project = project
         self._rebuild_plan(force=True)
 
     def _on_scene_changed(self, scene: Any) -> None:

@@ -115,6 +115,7 @@ class TimelineWidget(QWidget):
         self.view.zoomed.connect(self.zoom_changed)
         self.previews.updated.connect(self._preview_ready)
         ctx.project_replaced.connect(self._on_project_replaced)
+        ctx.document_changed.connect(self.view.on_project_changed)
         ctx.scene_changed.connect(self._on_scene_changed)
         ctx.playhead_moved.connect(self._on_playhead)
         ctx.selection_changed.connect(self.view.on_selection)
@@ -321,14 +322,8 @@ class TimelineWidget(QWidget):
     # ------------------------------------------------------------------ signals
 
     def _on_project_replaced(self, project: Any) -> None:
-        if self._project is not None:
-            try:
-                self._project.changed.disconnect(self.view.on_project_changed)
-            except (RuntimeError, TypeError):
-                pass
         self._project = project
         self.previews.clear()
-        project.changed.connect(self.view.on_project_changed)
 
     def _on_scene_changed(self, _scene: Any) -> None:
         self.view.rebuild()
