@@ -6,6 +6,7 @@ through ``timeline.project_io``, renders through the render engine's worker proc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,18 +52,18 @@ def remember_project(path: Path) -> None:
 class MainWindow(QMainWindow):
     def __init__(self, project: Project, autosave_s: float = 60.0, *,
                  settings: Any = None, ask_recovery: bool = True,
-                 generation: Any = None) -> None:
+                 generation: Callable[[EditorContext], Any] | None = None) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
         self.resize(1500, 900)
         self.setDockNestingEnabled(True)
         self.ctx = EditorContext(project, settings=settings)
-        if generation is None:  # a GenerationController (tests pass one with a test queue)
+        if generation is None:  # makes the GenerationController (tests: on a test queue)
             from .generation_controller import GenerationController
 
-            generation = GenerationController(self.ctx)
-        self.generation = generation
-        self.ctx.generation = generation  # type: ignore[attr-defined] - found by the timeline
+            generation = GenerationController
+        self.generation = generation(self.ctx)
+        self.ctx.generation = self.generation  # found by the timeline's placeholders and menus
         self.autosaver: project_io.Autosaver | None = None
         self._autosave_s = autosave_s
         self.recovery_prompt: QMessageBox | None = None
