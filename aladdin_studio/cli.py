@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from .config import ConfigError
+from .generation.errors import GenerationError
 from .timeline import schema as S
 from .timeline.errors import TimelineError
 from .timeline.probe import MediaProbeError
@@ -81,7 +82,62 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duck-db", type=float, default=-12.0,
                    help="how far music ducks under dialogue (dB, default -12)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
+    _add_generation_parsers(sub)
     return parser
+
+
+def _add_generation_parsers(sub: Any) -> None:
+    from .generation.request import ASPECTS, INTERPOLATIONS, METHODS, MOTIONS, TIERS
+
+    p = sub.add_parser("generate", help="generate a clip (AI or local animatic) onto the "
+                                        "timeline")
+    p.add_argument("project")
+    p.add_argument("--method", required=True, choices=METHODS)
+    p.add_argument("--prompt", required=True)
+    p.add_argument("--negative", default="", help="negative prompt")
+    p.add_argument("--image", help="the image (image-to-video, composite-to-video)")
+    p.add_argument("--first", help="the first frame (first-last-frame)")
+    p.add_argument("--last", help="the last frame (first-last-frame)")
+    p.add_argument("--video", help="a source video to restyle (composite-to-video)")
+    p.add_argument("--duration", type=float, default=None,
+                   help="seconds, 1 to 7 (default: video_default_duration)")
+    p.add_argument("--aspect", choices=ASPECTS, default="16:9")
+    p.add_argument("--provider", choices=["fal", "local"],
+                   help="who generates (default: the provider setting)")
+    p.add_argument("--quality", choices=TIERS, default="standard")
+    p.add_argument("--model", help="a model id from the registry (default: the tier's)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--style", default="")
+    p.add_argument("--camera", default="", help="camera movement, free text")
+    p.add_argument("--motion", choices=[m for m in MOTIONS if m], default="")
+    p.add_argument("--interpolation", choices=INTERPOLATIONS, default="smooth")
+    p.add_argument("--character-ref", metavar="F", help="character reference: a file or the id "
+                                                        "of one in the project's library")
+    p.add_argument("--location-ref", metavar="F", help="location reference: file or id")
+    p.add_argument("--scene", help="scene name (default: the first)")
+    p.add_argument("--track", help="video track name or number (default: the first)")
+    p.add_argument("--at", type=float, metavar="SECONDS",
+                   help="where the clip starts (default: the end of the track)")
+    p.add_argument("--insert", action="store_true",
+                   help="push later clips right instead of overwriting")
+    p.add_argument("--new-take", action="store_true",
+                   help="regenerate the clip at --at: the result becomes its new take")
+    p.add_argument("--wait", action="store_true",
+                   help="run the job here and put the result on the timeline")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("jobs", help="the generation jobs of a project and what they cost")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--apply", action="store_true",
+                   help="put finished results on the timeline and save")
+    p.add_argument("--limit", type=int, default=200)
+
+    p = sub.add_parser("worker", help="run generation jobs until interrupted")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--redis-url")
+    p.add_argument("--store", help="job ledger file (default: in the data dir)")
+    p.add_argument("--queue-file", help="SQLite queue file when Redis is not used")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(args.log_level, secrets=settings.secrets())
         handler = COMMANDS.get(args.command or "open")
         return handler(args, settings) or 0
-    except (TimelineError, MediaProbeError, ConfigError, OSError) as exc:
+    except (TimelineError, MediaProbeError, ConfigError, GenerationError, OSError) as exc:
         print(f"aladdin-studio: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
@@ -174,6 +230,8 @@ def cmd_import(args: argparse.Namespace, settings: Any) -> int:
 
 def describe(project: Any) -> dict[str, Any]:
     """A JSON-safe summary of the project for ``info``."""
+    import opentimelineio as otio
+
     from .timeline.layout import layout, track_end
 
     scenes = []
@@ -195,6 +253,13 @@ def describe(project: Any) -> dict[str, Any]:
                                  takes=list(item.media_references()),
                                  active_take=item.active_media_reference_key,
                                  offline=getattr(ref, "target_url", None) in project.offline)
+                    generation = S.get(item, "generation")
+                    if isinstance(generation, dict):
+                        entry["generation"] = {
+                            "job_id": generation.get("job_id"),
+                            "status": generation.get("status"),
+                            "message": generation.get("message") or None,
+                            "placeholder": isinstance(ref, otio.schema.GeneratorReference)}
                 elif slot.is_transition:
                     entry.update(kind=S.transition_kind(item).value,
                                  duration=(slot.end - slot.start) / rate,
@@ -238,6 +303,9 @@ def cmd_info(args: argparse.Namespace, settings: Any) -> int:
             for item in track["items"]:
                 if item["type"] == "clip":
                     flag = " [offline]" if item["offline"] else ""
+                    generation = item.get("generation") or {}
+                    if generation.get("placeholder"):
+                        flag += f" [generation {generation.get('status') or 'queued'}]"
                     print(f"      {item['start']:7.2f}–{item['end']:7.2f}  {item['name']}{flag}")
                 elif item["type"] == "transition":
                     print(f"      {item['start']:7.2f}–{item['end']:7.2f}  ({item['kind']} "
@@ -296,8 +364,234 @@ def cmd_render(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
+# --- generation -----------------------------------------------------------------------
+
+
+def _generation(settings: Any, *, provider: str | None = None) -> Any:
+    """(queue, store) for the CLI: the job ledger and SqliteHuey (or Redis) queue in the data
+    dir, with ``provider`` overriding the provider setting."""
+    from .jobs import JobQueue, JobStore, make_huey, provider_name
+
+    if provider:
+        settings.provider = provider
+    local = provider_name(settings) == "local"
+    store = JobStore()
+    queue = JobQueue(make_huey(settings), store, None, settings,
+                     poll_interval=0.25 if local else 1.0)
+    return queue, store
+
+
+def _video_track(scene: Any, spec: str | None) -> Any:
+    video = [t for t in scene.tracks if not S.is_audio(t)]
+    if spec is None:
+        return None
+    if spec.isdigit():
+        index = int(spec)
+        if not 1 <= index <= len(video):
+            raise TimelineError(f"Scene '{scene.name}' has {len(video)} video track(s); "
+                                f"there is no track {index}.")
+        return video[index - 1]
+    return spec
+
+
+def _clip_at(track: Any, frame: int, rate: float) -> Any:
+    from .timeline.layout import slot_at
+
+    slot = slot_at(track, frame, rate)
+    return slot.item if slot is not None and slot.is_clip else None
+
+
+def _job_summary(job: Any) -> dict[str, Any]:
+    import datetime as dt
+
+    created = dt.datetime.fromtimestamp(job.created_at).isoformat(timespec="seconds")
+    return {"id": job.id, "method": job.request.get("method"), "model": job.model,
+            "provider": job.provider, "status": job.status, "progress": round(job.progress, 3),
+            "message": job.message, "est_cost": job.est_cost,
+            "actual_cost": job.actual_cost, "created": created,
+            "prompt": job.request.get("prompt"), "output": job.output_path,
+            "error": job.error_message, "cached_from": job.cached_from,
+            "take_applied": job.take_applied}
+
+
+def _land(service: Any, stack: Any, job_ids: set[str] | None = None) -> list[Any]:
+    """Push the finished jobs' commands (all, or ``job_ids``); returns the pushed ones."""
+    pushed = []
+    for command in service.finished_commands(budget_s=None):
+        if job_ids is not None and command.job_id not in job_ids:
+            continue
+        try:
+            stack.push(command)
+            pushed.append(command)
+        except TimelineError as exc:
+            print(f"aladdin-studio: note: job {command.job_id[:8]}: {exc}", file=sys.stderr)
+        service.mark_applied(command.job_id)
+    return pushed
+
+
+def _wait(queue: Any, store: Any, job_id: str, out: Any, workers: int) -> Any:
+    """Run an embedded consumer until ``job_id`` is done, printing progress lines."""
+    import time
+
+    from .jobs import EmbeddedConsumer
+
+    job = store.get(job_id)
+    if job.done:
+        return job
+    last = None
+    with EmbeddedConsumer(queue.huey, workers, queue=queue, tick=0.25):
+        while not (job := store.get(job_id)).done:
+            line = (job.status, int(job.progress * 100), job.message)
+            if line != last:
+                print(f"  {line[1]:3d}%  {job.status:9}  {job.message or 'Waiting for a worker'}",
+                      file=out, flush=True)
+                last = line
+            time.sleep(0.05)
+    return job
+
+
+def cmd_generate(args: argparse.Namespace, settings: Any) -> int:
+    from pathlib import Path
+
+    from .generation import references as R
+    from .generation.request import GenerationRequest
+    from .generation.service import GenerationService
+    from .timeline.project_io import load, save
+    from .timeline.undo import UndoStack
+
+    project = load(args.project)
+    queue, store = _generation(settings, provider=args.provider)
+    service = GenerationService(project, queue, store)
+
+    def ref(value: str | None) -> Path | None:
+        return R.resolve_reference(project, value) if value else None
+
+    duration = args.duration if args.duration is not None else settings.video_default_duration
+    request = GenerationRequest(
+        args.method, args.prompt, negative_prompt=args.negative, style=args.style,
+        aspect=args.aspect, duration=duration, image=args.image, first_frame=args.first,
+        last_frame=args.last, video=args.video, motion=args.motion, camera=args.camera,
+        interpolation=args.interpolation, quality=args.quality, model=args.model,
+        seed=args.seed, character_ref=ref(args.character_ref),
+        location_ref=ref(args.location_ref))
+    request.validate(queue.registry)  # the user's mistakes before any placement question
+    scene = project.scene(args.scene)
+    rate = S.scene_rate(scene)
+    track = _video_track(scene, args.track)
+    at = None if args.at is None else S.seconds_to_frames(args.at, rate)
+    clip = None
+    if args.new_take:
+        if at is None:
+            raise TimelineError("--new-take needs --at: the time of the clip to regenerate.")
+        target = service.resolve_track(scene, track)
+        clip = _clip_at(target, at, rate)
+        if clip is None:
+            raise TimelineError(f"There is no clip at {args.at:g} s on track "
+                                f"'{target.name}' to add a take to.")
+    job, command = service.submit(request, scene=scene, track=track, at=at, clip=clip,
+                                  new_take=args.new_take, insert=args.insert)
+    stack = UndoStack(project)
+    try:
+        stack.push(command)
+    except TimelineError:
+        service.cancel(job.id)
+        raise
+    save(project)
+    from .generation import placement as P
+
+    placed = next(c for c, j in P.find_generation_clips(project) if j == job.id)
+    out = sys.stderr if args.json else sys.stdout
+    if not args.json:
+        cost = f"est. ${job.est_cost:.2f}"
+        print(f"Queued job {job.id[:8]}: {request.method} with {job.model} ({cost}); clip "
+              f"'{placed.name}' on {scene.name}/{placed.parent().name} at "
+              f"{S.frames(placed.range_in_parent().start_time, rate) / rate:.2f} s")
+    failed = None
+    if args.wait:
+        job = _wait(queue, store, job.id, out, settings.max_concurrent_generations)
+        _land(service, stack, {job.id})
+        save(project)
+        if job.status != "succeeded":
+            failed = job.error_message or job.message or job.status
+    elif not job.done and not args.json:
+        print("Run `aladdin-studio generate --wait`, `aladdin-studio worker` or the editor to "
+              "generate it; `aladdin-studio jobs` shows its progress.")
+    if job.done and not args.wait:  # a cache hit: its result is ready now
+        _land(service, stack, {job.id})
+        save(project)
+    job = store.get(job.id)
+    ref_now = placed.media_reference
+    summary = {"project": str(project.location.file), "job": _job_summary(job),
+               "clip": {"name": placed.name, "scene": scene.name, "track": placed.parent().name,
+                        "start": S.frames(placed.range_in_parent().start_time, rate) / rate,
+                        "duration": S.frames(placed.source_range.duration, rate) / rate,
+                        "active_take": placed.active_media_reference_key,
+                        "takes": list(placed.media_references()),
+                        "media": getattr(ref_now, "target_url", None),
+                        "placeholder": P.is_placeholder(placed)}}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    elif job.status == "succeeded" and not P.is_placeholder(placed):
+        print(f"Generated {summary['clip']['active_take']} of '{placed.name}': "
+              f"{summary['clip']['media']} (cost ${job.actual_cost or 0.0:.2f})")
+    if failed is not None:
+        print(f"aladdin-studio: error: generation {job.status}: {failed}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace, settings: Any) -> int:
+    from .generation.service import GenerationService
+    from .timeline.project_io import load, save
+    from .timeline.undo import UndoStack
+
+    project = load(args.project)
+    queue, store = _generation(settings)
+    service = GenerationService(project, queue, store)
+    if args.apply:
+        landed = _land(service, UndoStack(project))
+        if landed:
+            save(project)
+        if not args.json:
+            print(f"Applied {len(landed)} finished job(s).")
+    jobs = service.jobs(limit=args.limit)
+    rows = [_job_summary(j) for j in jobs]
+    spent = [j for j in jobs if not j.cached_from]
+    spend = {"estimated": round(sum(j.est_cost or 0.0 for j in spent), 4),
+             "actual": round(sum(j.actual_cost or 0.0 for j in spent), 4)}
+    if args.json:
+        print(json.dumps({"project": str(project.location.file), "jobs": rows,
+                          "spend": spend}, indent=2))
+        return 0
+    if not rows:
+        print("No generation jobs for this project.")
+    else:
+        print(f"{'ID':8}  {'METHOD':18}  {'MODEL':26}  {'STATUS':9}  {'PROG':>4}  "
+              f"{'EST':>6}  {'COST':>6}  {'CREATED':19}  ERROR")
+    for row in rows:
+        cost = "-" if row["actual_cost"] is None else f"${row['actual_cost']:.2f}"
+        print(f"{row['id'][:8]:8}  {row['method'] or '':18}  {row['model']:26}  "
+              f"{row['status']:9}  {int(row['progress'] * 100):3d}%  ${row['est_cost']:5.2f}  "
+              f"{cost:>6}  {row['created']:19}  {row['error'] or ''}")
+    print(f"Spent ${spend['actual']:.2f} (estimated ${spend['estimated']:.2f}) on "
+          f"{len(spent)} generation(s).")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
+    from .jobs import worker
+
+    argv = ["--log-level", args.log_level]
+    for flag, value in (("--workers", args.workers), ("--redis-url", args.redis_url),
+                        ("--store", args.store), ("--queue-file", args.queue_file)):
+        if value is not None:
+            argv += [flag, str(value)]
+    return worker.main(argv)
+
+
 COMMANDS = {"open": cmd_open, "demo": cmd_demo, "new": cmd_new, "import": cmd_import,
-            "info": cmd_info, "export": cmd_export, "render": cmd_render}
+            "info": cmd_info, "export": cmd_export, "render": cmd_render,
+            "generate": cmd_generate, "jobs": cmd_jobs, "worker": cmd_worker}
 
 if __name__ == "__main__":
     sys.exit(main())

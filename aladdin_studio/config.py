@@ -74,7 +74,7 @@ class Settings:
     video_default_resolution: str = _opt("1920x1080", "VIDEO_DEFAULT_RESOLUTION", kind="resolution")
     video_max_size_mb: int = _opt(50, "VIDEO_MAX_SIZE_MB", bound="positive")
     video_generation_timeout_ms: int = _opt(
-        180_000, "VIDEO_GENERATION_TIMEOUT_MS", bound="positive"
+        300_000, "VIDEO_GENERATION_TIMEOUT_MS", bound="positive"  # issue 6: 5 min per generation
     )
     ffmpeg_timeout_ms: int = _opt(120_000, "FFMPEG_TIMEOUT_MS", bound="positive")
     max_clips_per_scene: int = _opt(10, "ALADDIN_MAX_CLIPS_PER_SCENE", bound="positive")

@@ -78,7 +78,7 @@ def test_defaults(settings_path: Path) -> None:
     assert s.neo4j_user == "neo4j"
     assert s.video_default_duration == 7.0 and isinstance(s.video_default_duration, float)
     assert (s.video_default_fps, s.video_max_size_mb) == (24, 50)
-    assert (s.video_generation_timeout_ms, s.ffmpeg_timeout_ms) == (180_000, 120_000)
+    assert (s.video_generation_timeout_ms, s.ffmpeg_timeout_ms) == (300_000, 120_000)
     assert (s.max_clips_per_scene, s.max_concurrent_generations) == (10, 5)
     assert (s.max_generations_per_hour, s.autosave_interval_s, s.backups_kept) == (50, 60, 5)
     assert s.provider == "auto"

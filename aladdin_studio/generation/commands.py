@@ -5,6 +5,8 @@ each other's list entries."""
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from typing import Any
 
 import opentimelineio as otio
@@ -13,9 +15,11 @@ from ..timeline import schema as S
 from ..timeline.commands import Command, Macro, _fit_to_take
 from ..timeline.document import Project
 from ..timeline.errors import InvalidEditError
-from ..timeline.transaction import Transaction
+from ..timeline.schema import NS
+from ..timeline.transaction import Op, Transaction
 
-__all__ = ["AppendProjectEntry", "GenerationMacro", "ReplaceTake", "SetGeneration"]
+__all__ = ["AppendMetaItem", "AppendProjectEntry", "GenerationMacro", "ReplaceTake",
+           "SetGeneration"]
 
 META_KEY = "generation"  # the clip's ``metadata["aladdin"]["generation"]``
 
@@ -74,6 +78,34 @@ class ReplaceTake(Command):
         _fit_to_take(tx, project, self.clip)
 
 
+@dataclass
+class AppendMetaItem(Op):
+    """Append one item to the list ``obj.metadata["aladdin"][key]`` in place; revert pops it.
+
+    O(1) where ``Transaction.set_meta`` converts and copies the whole list (the media bin
+    holds hundreds of entries). Undo is LIFO, so the item is the last one when reverted.
+    """
+
+    obj: Any
+    key: str
+    item: dict[str, Any]
+    created: bool = False  # the list (or the aladdin namespace) did not exist
+
+    def apply(self) -> None:
+        md = self.obj.metadata
+        if NS not in md:
+            md[NS] = {}
+        if self.key not in md[NS]:
+            md[NS][self.key] = []
+        md[NS][self.key].append(copy.deepcopy(self.item))
+
+    def revert(self) -> None:
+        md = self.obj.metadata
+        md[NS][self.key].pop()
+        if self.created and len(md[NS][self.key]) == 0:
+            del md[NS][self.key]
+
+
 class AppendProjectEntry(Command):
     """Append ``entry`` to the project-level list ``key`` (the media bin, the references).
 
@@ -86,9 +118,17 @@ class AppendProjectEntry(Command):
         self.key, self.entry, self.text, self.unique = key, entry, text, unique
 
     def build(self, project: Project, tx: Transaction) -> None:
-        entries = list(S.get(project.collection, self.key, []) or [])
-        if self.unique is not None and any(
-                e.get(self.unique) == self.entry.get(self.unique) for e in entries):
-            return
-        tx.set_meta(project.collection, self.key, [*entries, dict(self.entry)])
+        md = project.collection.metadata
+        current = md[NS][self.key] if NS in md and self.key in md[NS] else None
+        if current is not None and not isinstance(current, otio._otio.AnyVector):
+            tx.set_meta(project.collection, self.key, [dict(self.entry)])  # not a list: reset
+        else:
+            if self.unique is not None and current is not None and any(
+                    hasattr(e, "get") and e.get(self.unique) == self.entry.get(self.unique)
+                    for e in current):
+                return
+            op = AppendMetaItem(project.collection, self.key, S.to_py(dict(self.entry)),
+                                created=current is None)
+            op.apply()
+            tx.ops.append(op)
         tx.topics.add(self.key)

@@ -8,6 +8,7 @@ take lands exactly once even across restarts (the job ledger remembers ``take_ap
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -17,8 +18,8 @@ from ..jobs import ACTIVE, Job, JobQueue, JobStore, Placement
 from ..jobs.providers import provider_name
 from ..timeline import commands as C
 from ..timeline import schema as S
-from ..timeline.document import Project
-from ..timeline.errors import InvalidEditError, LockedTrackError, TimelineError
+from ..timeline.document import Project, video_clip_count
+from ..timeline.errors import ClipLimitError, InvalidEditError, LockedTrackError, TimelineError
 from ..timeline.layout import track_end
 from ..timeline.probe import MediaProbeError
 from . import placement as P
@@ -29,6 +30,7 @@ from .request import GenerationRequest
 
 __all__ = ["GenerationService", "project_key"]
 
+LAND_BUDGET_S = 0.02  # per finished_commands() call (see there)
 _REFERENCE_FIELDS = (("character_ref", "character"), ("location_ref", "location"))
 
 
@@ -41,6 +43,15 @@ def _absolute(request: GenerationRequest) -> GenerationRequest:
 def project_key(project: Project) -> str | None:
     """How the job ledger names ``project``: its project file's absolute path."""
     return str(project.location.file) if project.location is not None else None
+
+
+def _check_clip_limit(scene: otio.schema.Timeline, count: int) -> None:
+    """Refuse (as the timeline would) a change leaving ``count`` video clips in ``scene``."""
+    limit = S.scene_max_clips(scene)
+    if count > limit:
+        raise ClipLimitError(
+            f"Scene '{scene.name}' can hold at most {limit} video clips; this edit would make "
+            f"{count}. Split the scene or remove a clip first.")
 
 
 class GenerationService:
@@ -90,6 +101,8 @@ class GenerationService:
             at = track_end(track, rate) if at is None else int(round(at))
             if at < 0:
                 raise InvalidEditError("A generated clip cannot start before the scene.")
+            if at >= track_end(track, rate) or insert:  # adds a clip: refuse before paying
+                _check_clip_limit(scene, video_clip_count(scene) + 1)
         if S.is_audio(track):
             raise InvalidEditError(f"Generated clips go on a video track, not on "
                                    f"'{track.name}'.")
@@ -177,14 +190,22 @@ class GenerationService:
         key = project_key(project or self.project)
         return self.store.list(project=key, limit=10_000, status=ACTIVE) if key else []
 
-    def finished_commands(self, project: Project | None = None) -> list[C.Command]:
+    def finished_commands(self, project: Project | None = None, *,
+                          budget_s: float | None = LAND_BUDGET_S) -> list[C.Command]:
         """Commands landing every finished job that is not applied yet, one per generation
         clip: the generated take (:func:`placement.result_command`) or the failed/cancelled
-        status. Each has ``job_id``; confirm with :meth:`mark_applied` once pushed."""
+        status. Each has ``job_id``; confirm with :meth:`mark_applied` once pushed.
+
+        Building a take probes its file (a few ms), so after ``budget_s`` seconds the rest
+        is left for the next call (a UI tick stays short when many jobs finish at once);
+        ``budget_s=None`` returns them all."""
         project = project or self.project
         commands: list[C.Command] = []
         cache: dict[str, Job | None] = {}
+        start = time.perf_counter()
         for clip, job_id in P.find_generation_clips(project):
+            if commands and budget_s is not None and time.perf_counter() - start > budget_s:
+                break
             if job_id not in cache:
                 try:
                     cache[job_id] = self.store.get(job_id)
@@ -196,7 +217,8 @@ class GenerationService:
             record = P.generation_record(clip)
             if job.status == "succeeded" and record.get("status") == "done" \
                     and record.get("job_id") == job.id:
-                continue  # already landed (e.g. applied but not confirmed before a crash)
+                self.mark_applied(job.id)  # landed, but not confirmed (e.g. a crash)
+                continue
             commands.append(self._outcome(project, clip, job))
         return commands
 
