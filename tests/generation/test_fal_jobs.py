@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FAL_KEY
+from fal_emulator import DEFAULT_KEY as FAL_KEY
 from fal_emulator.server import progress, rate_limit
 
 from aladdin_studio.config import Settings

@@ -4,7 +4,6 @@ runs an embedded SqliteHuey consumer (stopped at teardown)."""
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from aladdin_studio.config import Settings  # noqa: E402
 from aladdin_studio.jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey  # noqa: E402
-from aladdin_studio.jobs.store import Job  # noqa: E402
 
 
 @pytest.fixture
@@ -30,21 +28,6 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings() -> Settings:
     return Settings(provider="local", max_generations_per_hour=50)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
-
-
-def wait_done(store: JobStore, job_id: str, timeout: float = 15.0) -> Job:
-    return wait_for(lambda: (j := store.get(job_id)).done and j, timeout)
 
 
 @pytest.fixture

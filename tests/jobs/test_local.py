@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import wait_done
+from job_waits import wait_done
 
 from aladdin_studio.generation.request import GenerationRequest
 from aladdin_studio.timeline.probe import probe

@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import wait_done, wait_for
 from fakes import ScriptedProvider, fake_registry
+from job_waits import wait_done, wait_for
 
 from aladdin_studio.generation.errors import (
     ContentPolicyError,

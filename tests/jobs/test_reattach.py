@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import wait_done, wait_for
 from fakes import FileProvider, fake_registry
+from job_waits import wait_done, wait_for
 
 from aladdin_studio.generation.request import GenerationRequest
 from aladdin_studio.jobs import JobQueue, JobStore, make_huey

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import wait_for
+from job_waits import wait_for
 
 from aladdin_studio.config import Settings
 from aladdin_studio.generation.request import GenerationRequest
