@@ -22,14 +22,18 @@ def clean_logger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for var in ("CONFIG", "DATA", "STATE", "CACHE"):
         monkeypatch.setenv(f"XDG_{var}_HOME", str(tmp_path / var.lower()))
     logger = logging.getLogger(logs.LOGGER_NAME)
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield logger
-    for handler in list(logger.handlers):
-        if handler not in saved[0]:
+
+    def reset() -> None:
+        # In-process CLI tests that ran earlier may have set logging up already.
+        for handler in list(logger.handlers):
             logger.removeHandler(handler)
             handler.close()
-    logger.setLevel(saved[1])
-    logger.propagate = saved[2]
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
+
+    reset()
+    yield logger
+    reset()
 
 
 def our_handlers(logger: logging.Logger) -> list[logging.Handler]:
