@@ -82,11 +82,11 @@ class EditorContext(QObject):
         """Relay ``project.changed`` as ``document_changed`` so views connect only once."""
         if self._watched is not None:
             try:
-                self._watched.changed.disconnect(self.document_changed.emit)
+                self._watched.changed.disconnect(self.document_changed)
             except (RuntimeError, TypeError):
                 pass
         self._watched = project
-        project.changed.connect(self.document_changed.emit)
+        project.changed.connect(self.document_changed)  # signal to signal: Qt-owned
 
     def _close_engine(self) -> None:
         if self.preview is not None:

@@ -12,7 +12,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QListWidget
 
 from aladdin_studio.timeline import commands as C
 from aladdin_studio.timeline import project_io
@@ -519,18 +519,21 @@ def test_a_replaced_project_is_followed(qtbot, tl, sample_master, tmp_path):
     assert all(s[1] != "pattern-2" for s in assert_shown(tl)["V1"])
 
 
+class BinList(QListWidget):
+    """Stands in for the media bin: records the keys it receives."""
+
+    def __init__(self):
+        super().__init__()
+        self.keys = []
+
+    def keyPressEvent(self, event):  # noqa: N802 - Qt's name
+        self.keys.append(event.key())
+
+
 def test_actions_work_from_a_main_window_menu(qtbot, sample_project):
     """Window-wide shortcuts: the timeline yields a key another window action owns (the
     player's Home), and Delete pressed in a focused list (the bin) goes to that list."""
-    from PySide6.QtWidgets import QDockWidget, QListWidget, QMainWindow
-
-    class BinList(QListWidget):
-        def __init__(self):
-            super().__init__()
-            self.keys = []
-
-        def keyPressEvent(self, event):  # noqa: N802 - Qt's name
-            self.keys.append(event.key())
+    from PySide6.QtWidgets import QDockWidget, QMainWindow
 
     ctx = EditorContext(project_io.load(sample_project))
     window = QMainWindow()
