@@ -460,6 +460,10 @@ def _audio_stream(container: Any, preset: Preset) -> Any:
     stream.layout = "stereo"
     if preset.audio_bitrate:
         stream.bit_rate = preset.audio_bitrate
+    if preset.acodec == "aac":
+        # FFmpeg's default AAC coder ("twoloop") took 0.58 s per 33 s of stereo here, "fast"
+        # 0.25 s; at 192 kb/s the difference is not audible and it frees CPU for x264.
+        stream.options = {"aac_coder": "fast"}
     return stream
 
 
