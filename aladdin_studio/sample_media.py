@@ -159,6 +159,25 @@ def _reflect(pos: float, span: int) -> int:
     return int(m if m <= span else 2 * span - m)
 
 
+def _scrolling_lut(grid: np.ndarray, grid_c: np.ndarray,
+                   luts: tuple[np.ndarray, np.ndarray, np.ndarray],
+                   step: Callable[[int], int]) -> _PatternFn:
+    """A pattern whose planes look up ``luts`` at ``grid`` (luma) / ``grid_c`` (chroma)
+    shifted by ``-step(i)`` (mod 256) at frame ``i``: moving rings, sweeps."""
+    ly, lu, lv = luts
+    tmp, tmp_c = np.empty_like(grid), np.empty_like(grid_c)
+
+    def fill(i: int, Y: np.ndarray, U: np.ndarray, V: np.ndarray) -> None:
+        off = np.uint8((-step(i)) & 255)
+        np.add(grid, off, out=tmp)
+        np.take(ly, tmp, out=Y)
+        np.add(grid_c, off, out=tmp_c)
+        np.take(lu, tmp_c, out=U)
+        np.take(lv, tmp_c, out=V)
+
+    return fill
+
+
 def _make_pattern(pattern: int, w: int, h: int, fps: Fraction) -> _PatternFn:
     cw, ch = w // 2, h // 2
     s = h / 1080.0
@@ -190,17 +209,7 @@ def _make_pattern(pattern: int, w: int, h: int, fps: Fraction) -> _PatternFn:
         rc = np.hypot(xc[None, :] - w / 2, yc[:, None] - h / 2)
         grid = (np.rint(r * 256 / period).astype(np.int64) & 255).astype(np.uint8)
         grid_c = (np.rint(rc * 256 / period).astype(np.int64) & 255).astype(np.uint8)
-        tmp, tmp_c = np.empty_like(grid), np.empty_like(grid_c)
-
-        def rings(i: int, Y: np.ndarray, U: np.ndarray, V: np.ndarray) -> None:
-            off = np.uint8((-int(i * 256 / f)) & 255)
-            np.add(grid, off, out=tmp)
-            np.take(ly, tmp, out=Y)
-            np.add(grid_c, off, out=tmp_c)
-            np.take(lu, tmp_c, out=U)
-            np.take(lv, tmp_c, out=V)
-
-        return rings
+        return _scrolling_lut(grid, grid_c, (ly, lu, lv), lambda i: int(i * 256 / f))
 
     if pattern == 2:  # blue diagonal gradient sweeping across the frame
         ly, lu, lv = _rgb_to_yuv(_blend_lut((8, 18, 80), (120, 180, 255)))
@@ -209,17 +218,7 @@ def _make_pattern(pattern: int, w: int, h: int, fps: Fraction) -> _PatternFn:
         grid = grid.astype(np.uint8)
         grid_c = np.rint((xc[None, :] + yc[:, None]) * 256 / period).astype(np.int64) & 255
         grid_c = grid_c.astype(np.uint8)
-        tmp, tmp_c = np.empty_like(grid), np.empty_like(grid_c)
-
-        def sweep(i: int, Y: np.ndarray, U: np.ndarray, V: np.ndarray) -> None:
-            off = np.uint8((-int(i * 256 / (3 * f))) & 255)
-            np.add(grid, off, out=tmp)
-            np.take(ly, tmp, out=Y)
-            np.add(grid_c, off, out=tmp_c)
-            np.take(lu, tmp_c, out=U)
-            np.take(lv, tmp_c, out=V)
-
-        return sweep
+        return _scrolling_lut(grid, grid_c, (ly, lu, lv), lambda i: int(i * 256 / (3 * f)))
 
     if pattern == 3:  # amber checkerboard scrolling diagonally
         ly, lu, lv = _rgb_to_yuv(np.array([(245, 200, 40), (165, 115, 10)]))
