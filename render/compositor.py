@@ -109,7 +109,7 @@ class Compositor:
         self.resolve_lut = resolve_lut
         self._black = black_frame(self.size)
         self._black.flags.writeable = False
-        self._chains: dict[tuple[str, int], object] = {}
+        self._chains: dict[VideoClipPlan, object] = {}  # None: effects that do nothing
         self._analysis: dict[str, VideoSource] = {}
 
     # ------------------------------------------------------------------ public API
@@ -226,8 +226,7 @@ class Compositor:
     def _chain(self, clip: VideoClipPlan):
         if not clip.has_effects:
             return None
-        key = (clip.effects_key, hash(clip))
-        if key not in self._chains:
+        if clip not in self._chains:
             from .effects import EffectChain, EffectError
 
             kwargs = {} if self.resolve_lut is None else {"resolve_lut": self.resolve_lut}
@@ -238,8 +237,8 @@ class Compositor:
                                     **kwargs)
             except EffectError as exc:
                 raise ClipRenderError(clip, str(exc)) from exc
-            self._chains[key] = chain if chain.active else None
-        return self._chains[key]
+            self._chains[clip] = chain if chain.active else None
+        return self._chains[clip]
 
     def _analysis_reader(self, clip: VideoClipPlan) -> Callable[[float], np.ndarray] | None:
         """A separate decoder for whole-clip analysis (stabilization), so reading ahead

@@ -47,6 +47,13 @@ CancelFn = Callable[[], bool]
 
 _QUEUE_FRAMES = 8  # frames buffered between the compositor and the encoder
 _AUDIO_CHUNK = 1024 * 47  # samples per mix call (~1 s, a multiple of the AAC frame size)
+_PARTS = ".parts"  # suffix of a render's temporary folder beside the output
+
+
+def leftover_workdirs(out: str | os.PathLike[str]) -> list[Path]:
+    """Temporary folders a killed render of ``out`` left behind (removed on cancel)."""
+    out = Path(out)
+    return list(out.parent.glob(f".{out.name}.*{_PARTS}"))
 
 
 class RenderError(Exception):
@@ -63,7 +70,7 @@ class Progress:
     total: int
     fps: float
     eta: float | None  # seconds
-    stage: str = "video"  # "audio" (loudness analysis), "video", "mux"
+    stage: str = "video"  # "video", then "mux" (the sound renders alongside the video)
 
     @property
     def fraction(self) -> float:
@@ -172,7 +179,7 @@ def _render_once(plan: ScenePlan, out: Path, preset: Preset,
     fps = float(preset.fps or plan.fps)
     k0, k1 = _frame_range(plan, fps, time_range)
     cancel = cancelled or (lambda: False)
-    workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".parts", dir=out.parent))
+    workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=_PARTS, dir=out.parent))
     # The sound (loudness analysis + encode) runs beside the video, on the spare CPU x264
     # leaves; the two are joined by copying packets at the end.
     audio = _AudioJob(plan, preset, duck_db, workdir / f"audio{preset.suffix}",

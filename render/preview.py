@@ -22,7 +22,7 @@ import numpy as np
 import opentimelineio as otio
 
 from .compositor import Compositor, SourcePool, to_rgb
-from .plan import ScenePlan, build_plan, frame_to_sample
+from .plan import SAMPLE_RATE, ScenePlan, build_plan, frame_to_sample
 
 __all__ = ["PlaybackFrame", "Preview"]
 
@@ -88,8 +88,7 @@ class Preview:
     def audio(self, scene: otio.schema.Timeline | ScenePlan, t0: float, t1: float) -> np.ndarray:
         """Float32 (n, 2) samples at 48 kHz of the loudness-normalised mix for [t0, t1)."""
         plan = self.plan(scene)
-        s0 = frame_to_sample(t0 * plan.fps, plan.fps)
-        s1 = frame_to_sample(t1 * plan.fps, plan.fps)
+        s0, s1 = round(t0 * SAMPLE_RATE), round(t1 * SAMPLE_RATE)
         return self._audio(plan, s0, max(0, s1 - s0))
 
     def playback(self, scene: otio.schema.Timeline | ScenePlan, t0: float,

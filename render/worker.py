@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .export import Progress, RenderCancelled, RenderError, RenderResult, render_scene
+from .export import (
+    Progress,
+    RenderCancelled,
+    RenderError,
+    RenderResult,
+    leftover_workdirs,
+    render_scene,
+)
 from .plan import ScenePlan, build_plan
 from .presets import Preset
 
@@ -169,6 +176,5 @@ class ExportProcess:
         return self._process.is_alive()
 
     def _cleanup(self) -> None:
-        out = Path(self.request.out)
-        for leftover in out.parent.glob(f".{out.name}.*.parts"):
+        for leftover in leftover_workdirs(self.request.out):
             shutil.rmtree(leftover, ignore_errors=True)
