@@ -1,0 +1,1 @@
+"""The automation API: the design doc routes over HTTP and WebSocket (FastAPI)."""

@@ -1,0 +1,1 @@
+"""The scene director: a brief becomes a generated, verified, voiced, assembled scene."""

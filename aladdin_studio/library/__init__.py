@@ -1,0 +1,1 @@
+"""The media collection and the Brain (relationships between media, characters, scenes)."""

@@ -1,0 +1,1 @@
+"""Quality verification of generated clips (numpy/OpenCV, no Qt)."""

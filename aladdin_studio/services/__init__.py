@@ -1,0 +1,1 @@
+"""Services: the business logic every front end (editor, CLI, API) calls."""

@@ -1,0 +1,1 @@
+"""Character voices, dialogue, subtitles and sound effects (no Qt)."""
