@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from .config import ConfigError
+from .errors import AladdinError
 from .generation.errors import GenerationError
 from .timeline import schema as S
 from .timeline.errors import TimelineError
@@ -149,13 +150,34 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         setup_logging(args.log_level, secrets=settings.secrets())
         handler = COMMANDS.get(args.command or "open")
-        return handler(args, settings) or 0
-    except (TimelineError, MediaProbeError, ConfigError, GenerationError, OSError) as exc:
+        status = handler(args, settings) or 0
+        _register_project(args)
+        return status
+    except (TimelineError, MediaProbeError, ConfigError, GenerationError, AladdinError,
+            OSError) as exc:
         print(f"aladdin-studio: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("aladdin-studio: cancelled", file=sys.stderr)
         return 130
+
+
+def _write_lock(project: str, command: str) -> Any:
+    """The project's writer lock for a CLI write command (refused while another writer,
+    e.g. the editor, has the project)."""
+    from .timeline.project_lock import acquire
+
+    return acquire(project, f"aladdin-studio {command}")
+
+
+def _register_project(args: argparse.Namespace) -> None:
+    """Add the project a command created or opened to the registry the API addresses."""
+    from .project_registry import project_file, try_register
+
+    path = getattr(args, "project", None) or (getattr(args, "path", None)
+                                               if args.command in ("new", "demo") else None)
+    if path and project_file(path).is_file():
+        try_register(path)
 
 
 def cmd_open(args: argparse.Namespace, settings: Any) -> int:
@@ -187,6 +209,11 @@ def cmd_new(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Any) -> int:
+    with _write_lock(args.project, "import"):
+        return _import(args)
+
+
+def _import(args: argparse.Namespace) -> int:
     from .timeline import commands as C
     from .timeline.media import bin_entries, bin_entry, clip_for_media
     from .timeline.probe import probe
@@ -199,6 +226,7 @@ def cmd_import(args: argparse.Namespace, settings: Any) -> int:
     known = {e["url"] for e in entries}
     failures = 0
     clips = []
+    imported: list[str] = []
     scene = project.scene(args.scene)
     track = None
     if args.append_to:
@@ -220,11 +248,13 @@ def cmd_import(args: argparse.Namespace, settings: Any) -> int:
         if track is not None:
             clips.append(clip_for_media(project, name, scene, info=info,
                                         audio=S.is_audio(track)))
-        print(f"Imported {name}")
+        imported.append(name)
     commands: list[C.Command] = [C.SetProjectMeta("bin", entries, "Import Media")]
     commands += [C.AppendClip(track, clip) for clip in clips]
     stack.push(C.Macro("Import Media", commands))
     save(project)
+    for name in imported:  # only once the save has succeeded
+        print(f"Imported {name}")
     return EXIT_USER_ERROR if failures else 0
 
 
@@ -451,6 +481,11 @@ def _wait(queue: Any, store: Any, job_id: str, out: Any, workers: int) -> Any:
 
 
 def cmd_generate(args: argparse.Namespace, settings: Any) -> int:
+    with _write_lock(args.project, "generate"):
+        return _generate(args, settings)
+
+
+def _generate(args: argparse.Namespace, settings: Any) -> int:
     from pathlib import Path
 
     from .generation import references as R
@@ -541,6 +576,13 @@ def cmd_generate(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_jobs(args: argparse.Namespace, settings: Any) -> int:
+    if args.apply:
+        with _write_lock(args.project, "jobs --apply"):
+            return _jobs(args, settings)
+    return _jobs(args, settings)
+
+
+def _jobs(args: argparse.Namespace, settings: Any) -> int:
     from .generation.service import GenerationService
     from .timeline.project_io import load, save
     from .timeline.undo import UndoStack
