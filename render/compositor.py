@@ -21,6 +21,7 @@ import av
 import cv2
 import numpy as np
 
+from . import titles
 from . import transitions as T
 from .decode import DecodeError, VideoSource
 from .plan import GENERATION_PREFIX, ClipSegment, ScenePlan, TransitionPlan, VideoClipPlan
@@ -127,6 +128,10 @@ class Compositor:
             seg = track.at(n)
             if seg is None:
                 continue
+            if isinstance(seg, ClipSegment) and seg.clip.title:  # text with alpha
+                out = titles.blend(self._black if out is None else out,
+                                   self._title(seg.clip), self._title_opacity(seg.clip, n))
+                continue
             layer, rect, opacity = self._layer(seg, n)
             if out is None and opacity >= 1.0 and rect is None:
                 out = layer
@@ -155,7 +160,9 @@ class Compositor:
         fps = self.plan.fps
         for track in self.plan.video:
             seg = track.at(n)
-            if isinstance(seg, ClipSegment):
+            if isinstance(seg, ClipSegment) and seg.clip.title:
+                parts.append((seg.clip, round(self._title_opacity(seg.clip, n), 4)))
+            elif isinstance(seg, ClipSegment):
                 parts.append((seg.clip, round(seg.clip.source_time(n, fps), 6)))
             elif isinstance(seg, TransitionPlan):
                 parts.append((seg, round(seg.progress(n), 6),
@@ -198,6 +205,8 @@ class Compositor:
 
     def _clip_frame(self, clip: VideoClipPlan,
                     n: int) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+        if clip.title:  # inside a transition: the title on black, the transition fades it
+            return titles.over_black(self._title(clip), self.size, clip.opacity), None
         if clip.path is None:
             generating = clip.url.startswith(GENERATION_PREFIX)
             title = "GENERATING…" if generating else "MEDIA OFFLINE"
@@ -215,6 +224,14 @@ class Compositor:
                               span=self._media_span(clip))
         full = rect == (0, 0, *self.size)
         return img, None if full else rect
+
+    def _title(self, clip: VideoClipPlan) -> titles.TitleLayer | None:
+        return titles.title_layer(clip.title, self.size)
+
+    def _title_opacity(self, clip: VideoClipPlan, n: int) -> float:
+        fade = titles.fade_factor(titles.params(clip.title), clip.start, clip.end, n,
+                                  self.plan.fps)
+        return clip.opacity * fade
 
     def _source(self, clip: VideoClipPlan) -> VideoSource:
         assert clip.path is not None

@@ -23,6 +23,7 @@ import opentimelineio as otio
 
 from aladdin_studio.timeline import schema as S
 from aladdin_studio.timeline.layout import layout, track_end
+from aladdin_studio.timeline.titles import TITLE_KIND, title_params
 
 __all__ = [
     "SAMPLE_RATE",
@@ -75,6 +76,7 @@ class VideoClipPlan:
     volume: float
     effects_key: str  # canonical JSON of ``effects``; part of the hash
     effects: dict[str, Any] = field(compare=False, hash=False, repr=False)
+    title: str = ""  # a title clip's settings as canonical JSON (render.titles); else ""
 
     def source_time(self, frame: float, fps: float) -> float:
         """Media time for a timeline frame (also valid in transition handles)."""
@@ -191,7 +193,7 @@ class ScenePlan:
     def offline(self) -> list[VideoClipPlan | AudioClipPlan]:
         items: dict[tuple[str, str], VideoClipPlan | AudioClipPlan] = {}
         for item in [*self.clips(), *self.audio]:
-            if item.path is None:
+            if item.path is None and not getattr(item, "title", ""):
                 items.setdefault((item.clip_id, item.url), item)
         return list(items.values())
 
@@ -258,10 +260,13 @@ def build_plan(scene: otio.schema.Timeline, resolve: Resolver) -> ScenePlan:
 
 
 GENERATION_PREFIX = "generation:"
+TITLE_URL = "title:"  # titles have no file; their text is rendered (render.titles)
 
 
 def _url(clip: otio.schema.Clip) -> str:
     ref = clip.media_reference
+    if isinstance(ref, otio.schema.GeneratorReference) and ref.generator_kind == TITLE_KIND:
+        return TITLE_URL
     if isinstance(ref, otio.schema.GeneratorReference):
         # A generation placeholder: no file yet (rendered as a "generating" slate).
         return GENERATION_PREFIX + str(ref.parameters.get("job_id", ""))
@@ -283,13 +288,14 @@ def _video_clip(clip: otio.schema.Clip, start: int, end: int, fps: float,
     ref = clip.media_reference
     media = S.get(ref, "media", {}) or {}
     effects = {**S.DEFAULT_CLIP_EFFECTS, **(S.get(clip, "effects", {}) or {})}
+    title = json.dumps(title_params(clip), sort_keys=True) if url == TITLE_URL else ""
     return VideoClipPlan(
         name=clip.name or "clip", clip_id=S.clip_id(clip), path=path_of(url), url=url,
         start=start, end=end, source_start=_media_seconds(clip, fps), speed=S.clip_speed(clip),
         fit=str(S.get(clip, "fit", "fit")), opacity=float(S.get(clip, "opacity", 1.0)),
         is_still=S.is_still(ref), has_audio=bool(media.get("has_audio", False)),
         volume=float(S.get(clip, "volume", 1.0)),
-        effects_key=json.dumps(effects, sort_keys=True), effects=effects)
+        effects_key=json.dumps(effects, sort_keys=True), effects=effects, title=title)
 
 
 def _video_segments(track: otio.schema.Track, fps: float,
