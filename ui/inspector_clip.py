@@ -29,6 +29,8 @@ from ..timeline.commands import (
     SetSpeed,
     Trim,
 )
+from ..timeline.titles import is_title
+from .dialog_dirs import remember_dir, start_dir
 from .inspector_fields import (
     MAX_DB,
     MIN_DB,
@@ -42,6 +44,7 @@ from .inspector_fields import (
     set_blocked,
     timecode,
 )
+from .inspector_title import TitleBox
 
 if TYPE_CHECKING:
     from .inspector import Inspector, Placement
@@ -79,6 +82,8 @@ class ClipPanel(QWidget):
                                                      suffix=" ×"))
         self.take = _row(form, "Take", QComboBox())
         layout.addWidget(box)
+        self.title_box = TitleBox(self)  # title clips only
+        layout.addWidget(self.title_box)
 
         box = self.audio_box = QGroupBox("Audio")
         form = self.audio_form = QFormLayout(box)
@@ -198,11 +203,13 @@ class ClipPanel(QWidget):
     def _lut(self, index: int) -> None:
         value = self.lut.itemData(index)
         if value == CHOOSE_LUT:
-            path, _ = QFileDialog.getOpenFileName(self, "Choose a LUT", "",
-                                                  "Cube LUT (*.cube);;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Choose a LUT", start_dir(self.inspector.ctx.project, "lut"),
+                "Cube LUT (*.cube);;All files (*)")
             if not path:
                 self.inspector.refresh()
                 return
+            remember_dir("lut", path)
             value = path
         self.set_lut(value)
 
@@ -254,6 +261,11 @@ class ClipPanel(QWidget):
         set_blocked(self.stabilize, "setChecked", bool(effects["stabilize"]))
         set_blocked(self.denoise, "setChecked", bool(effects["denoise"]))
         self.sharpen.set_value(float(effects["sharpen"] or 0.0))
+        title = is_title(clip)
+        self.title_box.setVisible(title)
+        self.audio_box.setVisible(not title)  # a title has no sound
+        if title:
+            self.title_box.show_item(clip)
 
     def _show_takes(self, clip: otio.schema.Clip) -> None:
         refs = clip.media_references()

@@ -23,12 +23,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..timeline import project_io
+from ..errors import AladdinError
+from ..timeline import project_io, project_lock
 from ..timeline.document import ChangeSet, Project
 from ..timeline.errors import TimelineError
+from .dialog_dirs import remember_dir, start_dir
 from .editor_context import EditorContext
 
 ORG = APP = "Aladdin Studio"
+EDITOR_HOLDER = "the Aladdin Studio editor"
 MAX_RECENT = 8
 
 
@@ -42,15 +45,30 @@ def recent_projects() -> list[str]:
     return [p for p in items if Path(p).exists()]
 
 
+def redo_shortcuts() -> list[QKeySequence]:
+    """The platform's Redo keys plus Ctrl+Shift+Z and Ctrl+Y, each once (a key bound
+    twice in a window is an "ambiguous shortcut" and fires nothing)."""
+    keys = [*QKeySequence.keyBindings(QKeySequence.StandardKey.Redo),
+            QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+    unique: dict[str, QKeySequence] = {}
+    for key in keys:
+        if not key.isEmpty():
+            unique.setdefault(key.toString(), key)
+    return list(unique.values())
+
+
 def remember_project(path: Path) -> None:
     items = [str(path)] + [p for p in recent_projects() if p != str(path)]
     settings = qsettings()
     settings.setValue("recent/list", items[:MAX_RECENT])
     settings.setValue("recent/last", str(path))
+    from ..project_registry import try_register
+
+    try_register(path)  # the automation API addresses projects by their registry id
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, project: Project, autosave_s: float = 60.0, *,
+    def __init__(self, project: Project, autosave_s: float = 3.0, *,
                  settings: Any = None, ask_recovery: bool = True,
                  generation: Callable[[EditorContext], Any] | None = None) -> None:
         super().__init__()
@@ -66,7 +84,11 @@ class MainWindow(QMainWindow):
         self.ctx.generation = self.generation  # found by the timeline's placeholders and menus
         self.autosaver: project_io.Autosaver | None = None
         self._autosave_s = autosave_s
+        self.project_lock: project_lock.ProjectLock | None = None  # held while it is open
+        self._take_lock(project)
         self.recovery_prompt: QMessageBox | None = None
+        self.save_prompt: QMessageBox | None = None
+        self._close_confirmed = False
         self._build_docks()
         self._build_menus()
         self._build_toolbar()
@@ -119,8 +141,9 @@ class MainWindow(QMainWindow):
                              Qt.Orientation.Horizontal)
         self.splitDockWidget(self.docks["Preview"], self.docks["Inspector"],
                              Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(self.docks["Timeline"], self.docks["Jobs"])
-        self.docks["Timeline"].raise_()
+        # Jobs share the bin's place (not the timeline's: the timeline stays in view).
+        self.tabifyDockWidget(self.docks["Media Bin"], self.docks["Jobs"])
+        self.docks["Media Bin"].raise_()
 
     def _action(self, text: str, slot, shortcut: Any = None) -> QAction:
         action = QAction(text, self)
@@ -153,13 +176,15 @@ class MainWindow(QMainWindow):
         undo = self.ctx.stack.createUndoAction(self, "&Undo")
         undo.setShortcut(std.Undo)
         redo = self.ctx.stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence(std.Redo), QKeySequence("Ctrl+Shift+Z")])
+        redo.setShortcuts(redo_shortcuts())
         edit.addAction(undo)
         edit.addAction(redo)
         self.undo_action, self.redo_action = undo, redo
         timeline = bar.addMenu("&Timeline")
         for action in self.timeline.actions_for_menu():
             timeline.addAction(action)
+        timeline.addSeparator()
+        timeline.addAction(self._action("Add &Title", self.add_title, QKeySequence("Ctrl+T")))
         playback = bar.addMenu("&Playback")
         for action in self.player.actions_for_menu():
             playback.addAction(action)
@@ -195,7 +220,7 @@ class MainWindow(QMainWindow):
     def _on_project_replaced(self, project: Project) -> None:
         project.changed.connect(self._on_changed)
         if self.autosaver is not None:
-            self.autosaver.timer.stop()
+            self.autosaver.close()
             self.autosaver.deleteLater()
         self.autosaver = project_io.Autosaver(project, self._autosave_s, self)
         if project.location is not None:
@@ -205,7 +230,24 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(warning, 8000)
         self.refresh()
 
+    def _take_lock(self, project: Project) -> bool:
+        """Hold ``project``'s writer lock (CLI writes are refused while it is open) and let
+        go of the previous project's; False (and a message) when another writer has it."""
+        lock = None
+        if project.location is not None:
+            try:
+                lock = project_lock.acquire(project.location, EDITOR_HOLDER)
+            except (AladdinError, TimelineError) as exc:
+                self._error(exc)
+                return False
+        old, self.project_lock = self.project_lock, lock
+        if old is not None:
+            old.release()
+        return True
+
     def set_project(self, project: Project) -> None:
+        if not self._take_lock(project):
+            return
         self.player.release_preview()  # the render thread must be idle before the swap
         self.ctx.set_project(project)
 
@@ -261,8 +303,9 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str, recover: bool = False) -> None:
         try:
-            self.set_project(project_io.load(path, recover=recover))
-        except TimelineError as exc:
+            with project_lock.acquire(path, EDITOR_HOLDER):  # before reading: no stale state
+                self.set_project(project_io.load(path, recover=recover))
+        except (AladdinError, TimelineError) as exc:
             self._error(exc)
             return
         if recover:
@@ -270,15 +313,19 @@ class MainWindow(QMainWindow):
                                          8000)
 
     def open_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open Project (a .aladdin folder)")
+        path = QFileDialog.getExistingDirectory(self, "Open Project (a .aladdin folder)",
+                                                start_dir(self.project, "projects"))
         if path:
+            remember_dir("projects", Path(path).parent)
             self.open_path(path)
 
     def new_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "New Project", "",
+        path, _ = QFileDialog.getSaveFileName(self, "New Project",
+                                              start_dir(self.project, "projects"),
                                               "Aladdin project (*.aladdin)")
         if not path:
             return
+        remember_dir("projects", path)
         if not path.endswith(".aladdin"):
             path += ".aladdin"
         try:
@@ -298,13 +345,17 @@ class MainWindow(QMainWindow):
             self._error(exc)
 
     def save_as(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save Project As", "",
+        path, _ = QFileDialog.getSaveFileName(self, "Save Project As",
+                                              start_dir(self.project, "projects"),
                                               "Aladdin project (*.aladdin);;OTIO (*.otio)")
         if path:
+            remember_dir("projects", path)
             try:
-                project_io.save(self.project, path)
+                with project_lock.acquire(path, EDITOR_HOLDER):
+                    project_io.save(self.project, path)
+                self._take_lock(self.project)  # the lock follows the project to its new place
                 self.refresh()
-            except TimelineError as exc:
+            except (AladdinError, TimelineError) as exc:
                 self._error(exc)
 
     def restore_autosave(self) -> None:
@@ -327,6 +378,12 @@ class MainWindow(QMainWindow):
     def _current_video_track(self) -> Any:
         row = self.timeline.view.current_row
         return row.track if row is not None and not row.audio else None
+
+    def add_title(self) -> Any:
+        """A title at the playhead on the current (or upper) video track, or a new one."""
+        from .title_actions import add_title
+
+        return add_title(self.ctx, self._current_video_track())
 
     def generate_dialog(self, method: str = "text-to-video"):
         from .generate_dialog import open_generate_dialog
@@ -382,16 +439,54 @@ class MainWindow(QMainWindow):
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())
 
+    def ask_to_save(self) -> QMessageBox:
+        """Save / Discard / Cancel before closing with unsaved edits (non-blocking, so
+        tests can answer it); the answer closes the window or keeps it open."""
+        buttons = QMessageBox.StandardButton
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+                          f"Save the changes to '{self.project.name}' before closing?\n\n"
+                          "If you don't save, your changes since the last save are lost.",
+                          buttons.Save | buttons.Discard | buttons.Cancel, self)
+        box.setObjectName("save-prompt")
+        box.setDefaultButton(buttons.Save)
+        box.setEscapeButton(buttons.Cancel)
+        box.finished.connect(lambda _result: self._save_answer(box))
+        self.save_prompt = box
+        box.open()
+        return box
+
+    def _save_answer(self, box: QMessageBox) -> None:
+        self.save_prompt = None
+        clicked = box.clickedButton()
+        answer = box.standardButton(clicked) if clicked is not None else \
+            QMessageBox.StandardButton.Cancel
+        if answer == QMessageBox.StandardButton.Save:
+            self.save()
+            if self.project.dirty:  # Save As cancelled, or the save failed
+                return
+        elif answer == QMessageBox.StandardButton.Discard:
+            if self.autosaver is not None:
+                self.autosaver.discard()  # no crash-recovery prompt next time
+        else:
+            return
+        self._close_confirmed = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        if self.project.dirty and self.project.location is not None:
-            try:
-                project_io.autosave(self.project)
-            except TimelineError:
-                pass
+        if self.project.dirty and not self._close_confirmed:
+            event.ignore()
+            if self.save_prompt is None:
+                self.ask_to_save()
+            return
+        if self.autosaver is not None:
+            self.autosaver.close()
         self.save_layout()
         self.player.shutdown()
         self.generation.close()
         self.ctx.close()
+        if self.project_lock is not None:
+            self.project_lock.release()
+            self.project_lock = None
         event.accept()
 
     def stage_for_screenshot(self) -> None:

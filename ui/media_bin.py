@@ -65,6 +65,7 @@ from ..timeline.commands import Command, Macro, Relink, SetProjectMeta
 from ..timeline.document import ChangeSet, Project
 from ..timeline.media import bin_entries, bin_entry, info_dict, reference_for
 from ..timeline.probe import MediaInfo, MediaProbeError, probe
+from .dialog_dirs import remember_dir, start_dir
 from .editor_context import EditorContext
 
 MEDIA_MIME = "application/x-aladdin-media"
@@ -316,8 +317,10 @@ class MediaBin(QWidget):
         self.icons_action = QAction("Icons", self, checkable=True, checked=True)
         self.icons_action.setToolTip("Icon view (off: list view)")
         self.icons_action.toggled.connect(self.set_icon_mode)
+        self.title_action = self._action("Title", self.add_title,
+                                         "Add a title at the playhead (Ctrl+T)")
         for action in (self.import_action, self.import_folder_action, self.remove_action,
-                       self.relink_action):
+                       self.relink_action, self.title_action):
             bar.addAction(action)
         bar.addSeparator()
         bar.addAction(self.icons_action)
@@ -346,6 +349,12 @@ class MediaBin(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.status)
         self._update_actions()
+
+    def add_title(self) -> Any:
+        """A title clip at the playhead (see ``title_actions.add_title``)."""
+        from .title_actions import add_title
+
+        return add_title(self.ctx)
 
     def _context_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
@@ -560,15 +569,19 @@ class MediaBin(QWidget):
     def import_dialog(self) -> None:
         """Ask for media files and import them."""
         exts = " ".join(f"*.{e}" for e in sorted(MEDIA_EXTENSIONS))
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import Media", "",
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import Media",
+                                                start_dir(self.ctx.project, "media"),
                                                 f"Media files ({exts});;All files (*)")
         if paths:
+            remember_dir("media", paths)
             self.import_paths(paths)
 
     def import_folder_dialog(self) -> None:
         """Ask for a folder and import every media file in it (recursively)."""
-        path = QFileDialog.getExistingDirectory(self, "Import Media Folder")
+        path = QFileDialog.getExistingDirectory(self, "Import Media Folder",
+                                                start_dir(self.ctx.project, "media"))
         if path:
+            remember_dir("media", path)
             self.import_paths([path])
 
     @property
@@ -716,7 +729,7 @@ class MediaBin(QWidget):
         if len(urls) != 1:
             return
         old = Path(self.path_of(urls[0]))
-        start = str(old.parent if old.parent.is_dir() else Path.home())
+        start = str(old.parent) if old.parent.is_dir() else start_dir(self.ctx.project, "media")
         path, _ = QFileDialog.getOpenFileName(self, f"Relink {old.name}", start,
                                               "All files (*)")
         if path:
