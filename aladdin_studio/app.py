@@ -33,6 +33,17 @@ def choose_project(explicit: str | None) -> Path:
     return sample
 
 
+def _refuse_locked(exc: Exception) -> int:
+    """Another writer (a CLI command, another editor) has the project: say so, in the
+    terminal and in a window (a file manager start has no terminal), and open nothing."""
+    from PySide6.QtWidgets import QMessageBox
+
+    print(f"aladdin-studio: error: {exc}", file=sys.stderr)
+    if not os.environ.get("ALADDIN_SMOKE_EXIT_MS"):
+        QMessageBox.warning(None, "Aladdin Studio", f"The project cannot be opened now.\n\n{exc}")
+    return 2
+
+
 def run_editor(project_path: str | None, *, recover: bool = False,
                settings: Any = None) -> int:
     import qasync
@@ -50,9 +61,16 @@ def run_editor(project_path: str | None, *, recover: bool = False,
 
         app.setWindowIcon(QIcon(str(icon)))
     path = choose_project(project_path)
-    project = load(path, recover=recover)
-    interval = getattr(settings, "autosave_interval_s", 60.0)
-    window = MainWindow(project, autosave_s=interval, settings=settings)
+    from .timeline.project_lock import ProjectLockedError, acquire
+
+    try:  # the window takes its own (re-entrant) handle; this one guards the load
+        startup_lock = acquire(path, "the Aladdin Studio editor")
+    except ProjectLockedError as exc:
+        return _refuse_locked(exc)
+    with startup_lock:
+        project = load(path, recover=recover)
+        interval = getattr(settings, "autosave_interval_s", 3.0)
+        window = MainWindow(project, autosave_s=interval, settings=settings)
     window.show()
 
     smoke_ms = os.environ.get("ALADDIN_SMOKE_EXIT_MS")

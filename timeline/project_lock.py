@@ -151,9 +151,10 @@ class ProjectLock:
 
 
 def acquire(location: ProjectLocation | str | Path, holder: str, *,
-            wait_s: float = DEFAULT_WAIT_S) -> ProjectLock:
+            wait_s: float | None = None) -> ProjectLock:
     """Take the project's writer lock for ``holder`` (e.g. ``"the editor"``,
-    ``"aladdin-studio import"``), waiting up to ``wait_s`` seconds for another writer.
+    ``"aladdin-studio import"``), waiting up to ``wait_s`` seconds (default
+    :data:`DEFAULT_WAIT_S`) for another writer.
 
     Raises :class:`ProjectLockedError` naming the holder when it stays taken."""
     loc = (location if isinstance(location, ProjectLocation)
@@ -171,6 +172,7 @@ def acquire(location: ProjectLocation | str | Path, holder: str, *,
     except OSError as exc:
         raise ProjectFileError(f"Cannot lock '{loc.file}' for writing: "
                                f"{exc.strerror or exc}.") from None
+    wait_s = DEFAULT_WAIT_S if wait_s is None else wait_s
     deadline = time.monotonic() + max(wait_s, 0.0)
     while True:
         try:
