@@ -361,6 +361,7 @@ def cmd_render(args: argparse.Namespace, settings: Any) -> int:
     from .render.plan import build_plan
     from .render.presets import default_preset, get_preset
     from .render.progress_bar import ProgressBar
+    from .timeline.output_guard import check_output_path
     from .timeline.project_io import load
 
     try:
@@ -370,6 +371,7 @@ def cmd_render(args: argparse.Namespace, settings: Any) -> int:
         print(f"aladdin-studio: error: {exc.args[0]}", file=sys.stderr)
         return EXIT_USER_ERROR
     project = load(args.project)
+    check_output_path(project, args.output)  # before any work: never the project or its media
     plan = build_plan(project.scene(args.scene), project.resolve_media)
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
     cache = project.location.cache_dir if project.location else None
@@ -400,7 +402,8 @@ def cmd_render(args: argparse.Namespace, settings: Any) -> int:
 def _generation(settings: Any, *, provider: str | None = None) -> Any:
     """(queue, store) for the CLI: the job ledger and SqliteHuey (or Redis) queue in the data
     dir, with ``provider`` overriding the provider setting."""
-    from .jobs import JobQueue, JobStore, make_huey, provider_name
+    from .generation.providers.factory import provider_name
+    from .jobs import JobQueue, JobStore, make_huey
 
     if provider:
         settings.provider = provider

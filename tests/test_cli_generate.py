@@ -110,7 +110,7 @@ def test_a_refusal_during_the_job_is_recorded_and_exits_2(tmp_path, sample_proje
     from aladdin_studio import cli
     from aladdin_studio.generation import placement as P
     from aladdin_studio.generation.errors import ContentPolicyError
-    from aladdin_studio.jobs.providers import ProviderFactory
+    from aladdin_studio.generation.providers.factory import ProviderFactory
     from aladdin_studio.timeline import project_io
 
     class Refusing:

@@ -21,7 +21,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..generation.errors import InvalidInputError
 from ..generation.request import GenerationRequest
-from ..jobs import ACTIVE, EmbeddedConsumer, Job, JobQueue, JobStore, make_huey, provider_name
+from ..generation.providers.factory import provider_name
+from ..jobs import ACTIVE, EmbeddedConsumer, Job, JobQueue, JobStore, make_huey
 from ..timeline import schema as S
 
 __all__ = ["POLL_MS", "GenerationController"]

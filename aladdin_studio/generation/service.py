@@ -14,8 +14,7 @@ from typing import Any
 
 import opentimelineio as otio
 
-from ..jobs import ACTIVE, Job, JobQueue, JobStore, Placement
-from ..jobs.providers import provider_name
+from ..jobs import ACTIVE, Job, JobQueue, JobStore
 from ..timeline import commands as C
 from ..timeline import schema as S
 from ..timeline.document import Project, video_clip_count
@@ -26,6 +25,8 @@ from . import placement as P
 from . import references as R
 from .commands import SetGeneration
 from .errors import InvalidInputError, ProviderAuthError
+from .job_kind import Placement, chain
+from .providers.factory import provider_name
 from .request import GenerationRequest
 
 __all__ = ["GenerationService", "project_key"]
@@ -253,7 +254,7 @@ class GenerationService:
     def estimate(self, request: GenerationRequest) -> tuple[str, float, list[str]]:
         """(model id, USD, chain of model ids) for ``request`` with the configured provider."""
         name = provider_name(self.queue.settings)
-        entries = self.queue.chain(request, name)
+        entries = chain(self.queue, request, name)
         if not entries:
             raise InvalidInputError(f"No {name} model can do {request.method} at "
                                     f"{request.quality} quality with these inputs.")

@@ -1,11 +1,15 @@
-"""Generation jobs: a durable ledger (``store``), the Huey queue and task (``queue``,
-``runner``), consumers (``consumer``, ``worker``), webhooks and scene acceptance."""
+"""Jobs of every kind in one ledger and queue: the durable ledger (``store``), job kinds and
+their registry (``kinds``: see there how a package registers its kind), the run context
+(``context``), the Huey queue (``queue``), consumers (``consumer``, ``worker``) and webhooks.
+
+This package knows no kind itself: generation, export and later voice, publish, verify and
+assemble register theirs (``aladdin_studio.jobs.kinds.register_kind``)."""
 
 from .consumer import EmbeddedConsumer
-from .providers import ProviderFactory, provider_name
-from .queue import GenerationLimitError, JobQueue, Placement, make_huey
-from .scene import accept_partial
-from .store import ACTIVE, STATUSES, TERMINAL, Job, JobStore
+from .context import JobContext
+from .kinds import JobKind, JobStopped, KindLimits, get_kind, kinds, register_kind
+from .queue import JobQueue, RetryRefused, make_huey
+from .store import ACTIVE, STATUSES, TERMINAL, Job, JobStore, LimitExceeded
 from .webhook import Webhook
 
 __all__ = [
@@ -13,14 +17,18 @@ __all__ = [
     "STATUSES",
     "TERMINAL",
     "EmbeddedConsumer",
-    "GenerationLimitError",
     "Job",
+    "JobContext",
+    "JobKind",
     "JobQueue",
+    "JobStopped",
     "JobStore",
-    "Placement",
-    "ProviderFactory",
+    "KindLimits",
+    "LimitExceeded",
+    "RetryRefused",
     "Webhook",
-    "accept_partial",
+    "get_kind",
+    "kinds",
     "make_huey",
-    "provider_name",
+    "register_kind",
 ]

@@ -1,9 +1,11 @@
-"""The generation job queue: Huey carries "run job X" messages, the JobStore holds the truth.
+"""The job queue: Huey carries "run job X" messages, the JobStore holds the truth.
 
-``JobQueue.submit`` validates a request, applies the hourly limit and the result cache, writes
-the job and enqueues ``run_generation(job_id)``. The task (see ``runner.py``) is idempotent:
-it claims the job in the store, re-attaches to a remote request it already paid for, and
-requeues itself with a delay for retries. Huey's own retries and result store are not used.
+Jobs of every kind go through the same queue (see ``kinds.py``): ``JobQueue.submit(payload,
+project, ...)`` finds the kind by the payload's type, lets the kind validate it (``prepare``),
+applies the kind's hourly limit, writes the job and enqueues ``run_job(job_id)``. The task
+is idempotent: it claims the job in the store (within the kind's concurrency limit), hands it
+to the kind's runner, and records the result, or retries with backoff. Huey's own retries and
+result store are not used.
 """
 
 from __future__ import annotations
@@ -13,32 +15,30 @@ import math
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 
-from aladdin_studio.generation.errors import GenerationError, InvalidInputError
+from aladdin_studio.errors import AladdinError, ErrorKind
 
 from . import lease
-from .providers import ProviderFactory, ProvidersFactory, provider_name
+from .context import JobContext
+from .kinds import JobKind, JobStopped, KindLimits, find_resource, get_kind, kind_for_payload
 from .store import ACTIVE, TERMINAL, Job, JobStore, LimitExceeded
 from .webhook import Webhook
 
 if TYPE_CHECKING:
     from aladdin_studio.config import Settings
-    from aladdin_studio.generation.providers.base import Provider
-    from aladdin_studio.generation.registry import ModelEntry, Registry
-    from aladdin_studio.generation.request import GenerationRequest
 
-__all__ = ["GenerationLimitError", "JobQueue", "Placement", "make_huey"]
+__all__ = ["JobQueue", "RetryRefused", "make_huey"]
 
 log = logging.getLogger(__name__)
 
 HUEY_NAME = "aladdin-studio"
 HOUR = 3600.0
+MB = 1024 * 1024
 
 
 def make_huey(settings: Settings, *, path: str | Path | None = None,
@@ -54,41 +54,23 @@ def make_huey(settings: Settings, *, path: str | Path | None = None,
     return SqliteHuey(HUEY_NAME, filename=str(path), results=False, immediate=immediate)
 
 
-class GenerationLimitError(GenerationError):
-    """Refused by the hourly generation limit (``max_generations_per_hour``)."""
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where the finished take goes on the timeline (all optional)."""
-
-    scene: str | None = None
-    track: str | None = None
-    at: float | None = None  # seconds from the scene start
-
-
-def _placement(value: Placement | Mapping[str, Any] | None) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, Placement):
-        return {"scene": value.scene, "track": value.track, "at": value.at}
-    return {k: value.get(k) for k in ("scene", "track", "at")}
-
-
 class JobQueue:
-    """Submits, cancels and retries generation jobs; registers the Huey tasks.
+    """Submits, cancels and retries jobs of every kind; registers the Huey tasks.
 
-    ``backoff_base`` (s) starts the exponential backoff; ``poll_interval`` (s) spaces provider
-    status calls; ``timeout_s`` defaults to ``settings.video_generation_timeout_ms``.
+    ``backoff_base`` (s) starts the exponential backoff; ``poll_interval`` (s) spaces remote
+    status calls; ``timeout_s`` (a remote generation's limit) defaults to
+    ``settings.video_generation_timeout_ms``. ``providers_factory`` and ``registry`` preset
+    the generation kind's shared resources "providers" and "models" (tests inject doubles);
+    ``resources`` presets any other kind's.
     """
 
-    def __init__(self, huey: Huey, store: JobStore,
-                 providers_factory: ProvidersFactory | None = None,
-                 settings: Settings | None = None, *, registry: Registry | None = None,
+    def __init__(self, huey: Huey, store: JobStore, providers_factory: Any = None,
+                 settings: Settings | None = None, *, registry: Any = None,
                  webhook: Webhook | None = None, backoff_base: float = 5.0,
                  poll_interval: float = 1.0, timeout_s: float | None = None,
                  max_attempts: int = 3, max_rate_limited: int = 5,
-                 lease_s: float = 300.0, orphan_grace_s: float = 30.0) -> None:
+                 lease_s: float = 300.0, orphan_grace_s: float = 30.0,
+                 resources: Mapping[str, Any] | None = None) -> None:
         if settings is None:
             from aladdin_studio.config import Settings
 
@@ -96,8 +78,12 @@ class JobQueue:
         self.huey = huey
         self.store = store
         self.settings = settings
-        self.providers = providers_factory or ProviderFactory(settings)
-        self._registry = registry
+        self._resources: dict[str, Any] = dict(resources or {})
+        if providers_factory is not None:
+            self._resources["providers"] = providers_factory
+        if registry is not None:
+            self._resources["models"] = registry
+        self._resource_lock = threading.RLock()
         if webhook is None and settings.webhook_url:
             webhook = Webhook(settings.webhook_url, secrets=settings.secrets())
         self.webhook = webhook
@@ -111,77 +97,81 @@ class JobQueue:
         self.orphan_grace_s = orphan_grace_s
         # Set by consumers shutting down: running jobs hand themselves back to the queue.
         self.stopping = threading.Event()
-        self.task = huey.task(name="run_generation")(self.run_generation)
+        self.task = huey.task(name="run_job")(self.run_job)
+        # Messages queued by versions before job kinds name this task.
+        self.legacy_task = huey.task(name="run_generation")(self.run_job)
         self.recover_task = huey.periodic_task(crontab(), name="recover_jobs")(self.recover)
 
+    # --- shared resources -------------------------------------------------------------
+
+    def resource(self, name: str) -> Any:
+        """A resource shared by this queue's runs (made once by the kind offering it)."""
+        with self._resource_lock:
+            if name not in self._resources:
+                self._resources[name] = find_resource(name)(self)
+            return self._resources[name]
+
     @property
-    def registry(self) -> Registry:
-        if self._registry is None:
-            from aladdin_studio.generation.registry import load_registry
+    def registry(self) -> Any:
+        """The generation model registry (the generation kind's "models" resource)."""
+        return self.resource("models")
 
-            self._registry = load_registry()
-        return self._registry
-
-    def provider(self, name: str) -> Provider:
-        return self.providers(name)
-
-    def chain(self, request: GenerationRequest, provider: str) -> list[ModelEntry]:
-        """Models to try for ``request``: the registry's chain (primary, then fallbacks) for
-        "fal"; only the local animatic model for "local"."""
-        entries = self.registry.chain(request.method, request.quality, provider=provider,
-                                      model=request.model, request=request)
-        if provider == "local":
-            entries = [e for e in entries if e.provider == "local"]
-        return entries
+    def provider(self, name: str) -> Any:
+        """The generation provider ``name`` ("fal" or "local")."""
+        return self.resource("providers")(name)
 
     # --- submitting -------------------------------------------------------------------
 
-    def submit(self, request: GenerationRequest, project: str | Path,
-               placement: Placement | Mapping[str, Any] | None = None,
-               new_take: bool = False) -> Job:
-        """Queue a generation; an identical earlier result is reused unless ``new_take``.
+    def submit(self, payload: Any, project: str | Path, *args: Any, **options: Any) -> Job:
+        """Queue ``payload`` (any registered kind's payload) for ``project``.
 
-        Raises InvalidInputError (bad request, no model) or GenerationLimitError.
+        The kind's ``prepare`` validates it first (``args``/``options`` go to it: for a
+        generation, the placement and ``new_take``). Raises the kind's errors, or its limit
+        error when its hourly limit is reached.
         """
-        request.validate(self.registry)
-        name = provider_name(self.settings)
-        entries = self.chain(request, name)
-        if not entries:
-            raise InvalidInputError(
-                f"No {name} model can do {request.method} at {request.quality} quality "
-                "with these inputs.")
-        chain = [e.id for e in entries]
-        key = request.cache_key(chain[0])
-        common = dict(project=str(Path(project).absolute()), request=request.to_dict(),
-                      provider=name, chain=chain, cache_key=key, **_placement(placement))
-        if not new_take and (hit := self.store.find_cached(key)) is not None:
-            now = time.time()
-            return self.store.create(
-                **common, model=hit.model, status="succeeded", progress=1.0,
-                message=f"Reused the result of job {hit.id[:8]} (identical request)",
-                output_path=hit.output_path, cached_from=hit.cached_from or hit.id,
-                actual_cost=0.0, info=hit.info, finished_at=now)
-        limit = self.settings.max_generations_per_hour
-        since = time.time() - HOUR
+        kind = kind_for_payload(payload)
+        columns = kind.prepare(self, payload, project, *args, **options) if kind.prepare \
+            else {}
+        return self.add(kind, payload.to_dict(), project, **columns)
+
+    def add(self, kind: JobKind | str, payload: dict[str, Any], project: str | Path, *,
+            enqueue: bool = True, **columns: Any) -> Job:
+        """Write a job of ``kind`` and (when it is ``queued`` and ``enqueue``) queue it.
+
+        A job created in another state is only recorded: a reused result (``succeeded``), or
+        work run outside the consumers that should still appear in the ledger (an export in
+        the editor's export process is created ``running`` and finished by its owner)."""
+        kind = get_kind(kind) if isinstance(kind, str) else kind
+        status = columns.get("status", "queued")
+        limit = None
+        per_hour = KindLimits.value(kind.limits.per_hour, self.settings)
+        if per_hour is not None and status == "queued":
+            limit = (int(per_hour), time.time() - HOUR)
         try:
-            job = self.store.create(**common, est_cost=entries[0].estimate_cost(request.duration),
-                                    new_take=new_take, limit=(limit, since))
+            job = self.store.create(kind=kind.name, project=str(Path(project).absolute()),
+                                    payload=payload, limit=limit, **columns)
         except LimitExceeded:
-            raise GenerationLimitError(self._limit_message(limit, since)) from None
-        self.enqueue(job.id)
+            assert limit is not None
+            message = self._limit_message(kind, limit[0], limit[1])
+            raise (kind.limit_error or LimitExceeded)(message) from None
+        if status == "queued" and enqueue:
+            self.enqueue(job.id)
         return self.store.get(job.id)
 
-    def _limit_message(self, limit: int, since: float) -> str:
-        first = self.store.first_started_since(since)
+    def _limit_message(self, kind: JobKind, limit: int, since: float) -> str:
+        first = self.store.first_started_since(since, kind.name)
         wait = ""
         if first is not None:
             minutes = max(1, math.ceil((first + HOUR - time.time()) / 60))
             wait = f" The next one can start in about {minutes} min."
-        return (f"Generation limit reached: at most {limit} generations per hour "
-                f"(setting max_generations_per_hour).{wait}")
+        setting = kind.limits.per_hour
+        where = f" (setting {setting})" if isinstance(setting, str) else ""
+        noun = kind.title
+        return (f"{noun[:1].upper()}{noun[1:]} limit reached: at most {limit} {noun}s per hour"
+                f"{where}.{wait}")
 
     def enqueue(self, job_id: str, delay: float = 0.0) -> str:
-        """Send ``run_generation(job_id)`` to the consumers (after ``delay`` s); task id."""
+        """Send ``run_job(job_id)`` to the consumers (after ``delay`` s); task id."""
         if self.huey.immediate and delay > 0:  # immediate mode has no scheduler
             time.sleep(delay)
             delay = 0.0
@@ -196,7 +186,7 @@ class JobQueue:
         return self.store.get(job_id)
 
     def cancel(self, job_id: str) -> Job:
-        """Cancel a job: revoke its task, cancel the remote request, mark it cancelled."""
+        """Cancel a job: revoke its task, stop its remote work, mark it cancelled."""
         if self.store.transition(job_id, ACTIVE, status="cancelled", message="Cancelled",
                                  finished_at=time.time()):
             # Re-read after the transition: a remote id stored before it is ours to cancel;
@@ -209,26 +199,28 @@ class JobQueue:
         return self.store.get(job_id)
 
     def cancel_remote(self, job: Job) -> None:
-        """Ask the provider to drop ``job``'s remote request (best effort)."""
+        """Ask the kind to drop ``job``'s remote work (best effort)."""
         try:
-            model = self.registry.get(job.model)
-            self.provider(model.provider).cancel(job.remote_id, model)
+            kind = get_kind(job.kind)
+            if kind.cancel is not None:
+                kind.cancel(self, job)
         except Exception as exc:  # the job is cancelled either way
             log.warning("job %s: cancelling remote request %s failed: %s",
                         job.id, job.remote_id, exc)
 
     def retry(self, job_id: str) -> Job:
-        """Run a failed or cancelled job again from the first model of its chain."""
+        """Run a failed or cancelled job again (from the first model of its chain)."""
         job = self.store.get(job_id)
         if job.status not in ("failed", "cancelled") or job.cached_from:
-            raise ValueError(f"job {job_id[:8]} is {job.status}; only failed or cancelled "
-                             "jobs can be retried")
+            raise RetryRefused(f"Job {job_id[:8]} is {job.status}; only failed or cancelled "
+                               "jobs can be retried.")
         if not self.store.transition(
                 job_id, ("failed", "cancelled"), status="queued", progress=0.0,
-                message="Queued again", model=job.chain[0], remote_id=None, attempts=0,
-                rate_limited=0, error_kind=None, error_message=None, finished_at=None,
-                submitted_at=None, worker=None, task_id=None, actual_cost=None):
-            raise ValueError(f"job {job_id[:8]} changed while retrying it")
+                message="Queued again", model=job.chain[0] if job.chain else job.model,
+                remote_id=None, attempts=0, rate_limited=0, error_kind=None,
+                error_message=None, finished_at=None, submitted_at=None, worker=None,
+                task_id=None, actual_cost=None):
+            raise RetryRefused(f"Job {job_id[:8]} changed while retrying it.")
         self.enqueue(job_id)
         return self.store.get(job_id)
 
@@ -239,11 +231,19 @@ class JobQueue:
 
     def recover(self) -> list[str]:
         """Re-enqueue active jobs whose consumer died (kill -9, crash) or whose task message
-        was lost; returns their ids. Consumers run this at start and every minute."""
+        was lost; returns their ids. Consumers run this at start and every minute. Jobs run
+        outside the consumers (``add(..., enqueue=False)`` while running) are left alone."""
         recovered = []
         for job in self.store.list(limit=10_000, status=ACTIVE):
             if job.worker is not None:
                 if lease.holder_alive(job.worker, job.heartbeat, self.lease_s):
+                    continue
+                if job.info.get("external"):  # its owner process died: nothing to resume
+                    self.store.transition(job.id, ACTIVE, when_worker=job.worker,
+                                          status="failed", finished_at=time.time(),
+                                          error_kind="Interrupted",
+                                          error_message="The process running it ended.",
+                                          message="Interrupted")
                     continue
             elif job.task_id is not None or time.time() - job.updated_at < self.orphan_grace_s:
                 continue  # its task is queued or scheduled
@@ -257,10 +257,8 @@ class JobQueue:
 
     # --- the task ---------------------------------------------------------------------
 
-    def run_generation(self, job_id: str) -> None:
+    def run_job(self, job_id: str) -> None:
         """Huey task: run (or re-attach to) one job. Safe to deliver more than once."""
-        from .runner import JobRun
-
         try:
             job = self.store.get(job_id)
         except KeyError:
@@ -268,19 +266,90 @@ class JobQueue:
             return
         if job.status in TERMINAL:
             return
+        try:
+            kind = get_kind(job.kind)
+        except (KeyError, ImportError) as exc:
+            log.error("job %s: %s", job_id, exc)
+            self.store.transition(job_id, ACTIVE, status="failed", finished_at=time.time(),
+                                  error_kind="UnknownKind", message="Unknown job kind",
+                                  error_message=f"This version cannot run {job.kind} jobs.")
+            return
         me = lease.worker_id()
         if job.worker is not None and job.worker != me and lease.holder_alive(
                 job.worker, job.heartbeat, self.lease_s):
             return  # a live consumer is on it (duplicate delivery)
-        claim = self.store.claim(job_id, me, job.worker,
-                                 max_claimed=self.settings.max_concurrent_generations)
-        if claim == "busy":  # the global concurrency limit: try again shortly
+        concurrent = KindLimits.value(kind.limits.concurrent, self.settings)
+        claim = self.store.claim(job_id, me, job.worker, max_claimed=concurrent)
+        if claim == "busy":  # the kind's concurrency limit: try again shortly
             self.enqueue(job_id, delay=max(1.0, self.poll_interval))
             return
         if claim == "ok":
-            JobRun(self, self.store.get(job_id), me).execute()
+            self._execute(JobContext(self, self.store.get(job_id), me, kind))
+
+    def _execute(self, ctx: JobContext) -> None:
+        try:
+            if self.stopping.is_set():  # dequeued while the consumer shuts down
+                ctx.requeue(0.0)
+                return
+            try:
+                result = ctx.kind.run(ctx.job, ctx)
+            except JobStopped:
+                return
+            except Exception as exc:
+                self._on_error(ctx, exc)
+                return
+            if result is not None:
+                self._succeed(ctx, dict(result))
+        except JobStopped:
+            pass
+
+    def _succeed(self, ctx: JobContext, result: dict[str, Any]) -> None:
+        limit = KindLimits.value(ctx.kind.limits.max_output_mb, self.settings)
+        out = result.get("output_path")
+        if limit is not None and out and Path(out).is_file():
+            size = Path(out).stat().st_size
+            if size > limit * MB:
+                Path(out).unlink(missing_ok=True)
+                setting = ctx.kind.limits.max_output_mb
+                where = f" (setting {setting})" if isinstance(setting, str) else ""
+                ctx.finish("failed", actual_cost=result.get("actual_cost"),
+                           error_kind="OutputTooLarge",
+                           error_message=f"The result is {size / MB:.1f} MB; the limit is "
+                                         f"{limit} MB{where}.",
+                           message="Output too large")
+                return
+        result.setdefault("message", "Done")
+        ctx.finish("succeeded", progress=1.0, error_kind=None, error_message=None, **result)
+
+    def _on_error(self, ctx: JobContext, exc: Exception) -> None:
+        """The generic policy for kinds that leave errors to the queue."""
+        job = ctx.job
+        kind = type(exc).__name__
+        reason = str(exc) or kind
+        if isinstance(exc, AladdinError):
+            if exc.kind == ErrorKind.CANCELLED:
+                ctx.finish("cancelled", message="Cancelled")
+                return
+            if not exc.retryable:
+                ctx.fail(kind, reason)
+                return
+        else:
+            log.exception("job %s: unexpected error", job.id)
+        attempts = job.attempts + 1
+        if attempts >= ctx.kind.limits.max_attempts:
+            ctx.fail(kind, f"{reason} (gave up after {attempts} attempts)", attempts=attempts)
+            return
+        delay = self.backoff_base * 2 ** (attempts - 1)
+        ctx.requeue(delay, attempts=attempts, error_kind=kind, error_message=reason,
+                    message=f"{reason}; retrying in {delay:.0f} s")
 
     def notify(self, job_id: str) -> None:
         """Send the webhook for a finished job (in the background)."""
         if self.webhook is not None:
             self.webhook.notify(self.store.get(job_id))
+
+
+class RetryRefused(AladdinError):
+    """Only a failed or cancelled job can be run again."""
+
+    kind = ErrorKind.CONFLICT

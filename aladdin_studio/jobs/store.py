@@ -1,4 +1,12 @@
-"""The job ledger: one SQLite row per generation job, shared by every process.
+"""The job ledger: one SQLite row per job of any kind (see ``kinds.py``), shared by every
+process.
+
+A row holds the job's ``kind`` ("generation", "export", ...) and its ``payload`` (the kind's
+payload type as JSON) beside the columns every kind shares (status, progress, cost, output,
+errors, claim). ``provider``/``chain``/``model``/``remote_id``/``cache_key`` are used by kinds
+that call a remote service. Ledgers written before kinds existed (a ``request`` column, no
+``kind``) are migrated in place when opened: ``request`` becomes ``payload``, ``kind`` is
+"generation".
 
 The store, not Huey, is the truth about a job: Huey only carries "run job X now" messages.
 SQLite in WAL mode lets the editor, embedded consumers and ``aladdin-studio worker`` processes
@@ -19,6 +27,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from aladdin_studio.errors import AladdinError, ErrorKind
+
 __all__ = ["ACTIVE", "STATUSES", "TERMINAL", "Job", "JobStore", "LimitExceeded", "default_path"]
 
 STATUSES = ("queued", "submitted", "running", "succeeded", "failed", "cancelled")
@@ -26,18 +36,22 @@ ACTIVE = ("queued", "submitted", "running")
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
-class LimitExceeded(RuntimeError):
-    """The hourly generation limit would be exceeded."""
+class LimitExceeded(AladdinError):
+    """The hourly limit of a job kind would be exceeded."""
+
+    kind = ErrorKind.QUOTA
+    retryable = True  # later, once the hour has passed
 
 
 @dataclass
 class Job:
     id: str
     project: str
-    request: dict[str, Any]
-    provider: str
-    chain: list[str]
-    model: str
+    payload: dict[str, Any]
+    kind: str = "generation"
+    provider: str = ""
+    chain: list[str] = field(default_factory=list)
+    model: str = ""
     scene: str | None = None
     track: str | None = None
     at: float | None = None
@@ -69,11 +83,16 @@ class Job:
     def done(self) -> bool:
         return self.status in TERMINAL
 
+    @property
+    def request(self) -> dict[str, Any]:
+        """A generation job's request (its payload)."""
+        return self.payload
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-_JSON = {"request", "chain", "info"}
+_JSON = {"payload", "chain", "info"}
 _BOOL = {"new_take", "take_applied"}
 _COLUMNS = [f.name for f in fields(Job)]
 _TYPES = {
@@ -93,7 +112,24 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS jobs_project ON jobs (project, created_at)",
     "CREATE INDEX IF NOT EXISTS jobs_cache ON jobs (cache_key, status)",
     "CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status)",
+    "CREATE INDEX IF NOT EXISTS jobs_kind ON jobs (kind, created_at)",
 )
+LEDGER_VERSION = 2  # PRAGMA user_version: 1 = generation-only ledger, 2 = kinds + payload
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring an older ledger's table up to ``_COLUMNS`` (inside the caller's transaction)."""
+    have = [row[1] for row in conn.execute("PRAGMA table_info(jobs)")]
+    if not have:
+        return
+    if "payload" not in have and "request" in have:
+        conn.execute("ALTER TABLE jobs RENAME COLUMN request TO payload")
+        have[have.index("request")] = "payload"
+    for name in _COLUMNS:
+        if name not in have:
+            default = " NOT NULL DEFAULT 'generation'" if name == "kind" else ""
+            conn.execute(f"ALTER TABLE jobs ADD COLUMN {name} {_TYPES.get(name, 'TEXT')}"
+                         f"{default}")
 
 
 def default_path() -> Path:
@@ -132,6 +168,9 @@ class JobStore:
         self._timeout = timeout
         self._local = threading.local()
         with self._tx() as conn:
+            if conn.execute("PRAGMA user_version").fetchone()[0] < LEDGER_VERSION:
+                _migrate(conn)
+                conn.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
             for sql in _SCHEMA:
                 conn.execute(sql)
 
@@ -167,18 +206,20 @@ class JobStore:
 
     # --- writes -----------------------------------------------------------------------
 
-    def create(self, *, project: str | Path, request: dict[str, Any], provider: str,
-               chain: list[str], model: str | None = None,
-               limit: tuple[int, float] | None = None, **extra: Any) -> Job:
+    def create(self, *, project: str | Path, payload: dict[str, Any], kind: str = "generation",
+               provider: str = "", chain: list[str] | tuple[str, ...] = (),
+               model: str | None = None, limit: tuple[int, float] | None = None,
+               **extra: Any) -> Job:
         """Insert a new job and return it.
 
-        ``limit=(max_jobs, since)`` refuses (LimitExceeded) when ``count_started_since(since)``
-        already reaches ``max_jobs``; the count and the insert share one transaction, so
-        concurrent submitters cannot both slip under the limit.
+        ``limit=(max_jobs, since)`` refuses (LimitExceeded) when ``count_started_since(since,
+        kind)`` already reaches ``max_jobs``; the count and the insert share one transaction,
+        so concurrent submitters cannot both slip under the limit.
         """
         now = time.time()
-        job = Job(id=uuid.uuid4().hex, project=str(project), request=request, provider=provider,
-                  chain=list(chain), model=model or chain[0], created_at=now, updated_at=now,
+        job = Job(id=uuid.uuid4().hex, project=str(project), payload=payload, kind=kind,
+                  provider=provider, chain=list(chain),
+                  model=model or (chain[0] if chain else ""), created_at=now, updated_at=now,
                   **extra)
         if job.status not in STATUSES:
             raise ValueError(f"unknown job status {job.status!r}")
@@ -188,7 +229,7 @@ class JobStore:
         with self._tx() as conn:
             if limit is not None and job.cached_from is None:
                 max_jobs, since = limit
-                if self._count_started(conn, since) >= max_jobs:
+                if self._count_started(conn, since, kind) >= max_jobs:
                     raise LimitExceeded(max_jobs)
             conn.execute(f"INSERT INTO jobs ({names}) VALUES ({marks})", values)
         return job
@@ -227,7 +268,8 @@ class JobStore:
         """Take an active job over from ``previous`` (None: unclaimed) for ``worker``.
 
         Returns "ok", "held" (someone else changed the claim or the job is no longer active),
-        or "busy" (``max_claimed`` active jobs are already claimed: the concurrency limit).
+        or "busy" (``max_claimed`` active jobs of the same kind are already claimed: the
+        kind's concurrency limit).
         """
         now = time.time()
         marks = ", ".join("?" for _ in ACTIVE)
@@ -235,7 +277,8 @@ class JobStore:
             if max_claimed is not None:
                 claimed = conn.execute(
                     f"SELECT COUNT(*) FROM jobs WHERE worker IS NOT NULL AND status IN ({marks})"
-                    " AND id != ?", (*ACTIVE, job_id)).fetchone()[0]
+                    " AND id != ? AND kind = (SELECT kind FROM jobs WHERE id = ?)",
+                    (*ACTIVE, job_id, job_id)).fetchone()[0]
                 if claimed >= max_claimed:
                     return "busy"
             changed = conn.execute(
@@ -257,12 +300,15 @@ class JobStore:
         return _row_to_job(row)
 
     def list(self, project: str | Path | None = None, limit: int = 100, *,
-             status: Iterable[str] | None = None) -> list[Job]:
-        """Newest first, optionally only one project's jobs or some statuses."""
+             status: Iterable[str] | None = None, kind: str | None = None) -> list[Job]:
+        """Newest first, optionally only one project's jobs, some statuses or one kind."""
         sql, params = "SELECT * FROM jobs WHERE 1", []
         if project is not None:
             sql += " AND project = ?"
             params.append(str(project))
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
         if status is not None:
             statuses = list(status)
             sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
@@ -271,30 +317,39 @@ class JobStore:
         params.append(limit)
         return [_row_to_job(r) for r in self._conn().execute(sql, params)]
 
-    def spend(self, since: float | None = None) -> tuple[float, float]:
-        """(estimated, actual) cost in USD of the jobs created since ``since`` (all if None)."""
-        row = self._conn().execute(
-            "SELECT COALESCE(SUM(est_cost), 0), COALESCE(SUM(actual_cost), 0) FROM jobs"
-            " WHERE created_at >= ? AND cached_from IS NULL",
-            (since if since is not None else float("-inf"),),
-        ).fetchone()
+    def spend(self, since: float | None = None, *, project: str | Path | None = None,
+              kind: str | None = None) -> tuple[float, float]:
+        """The one definition of spend: (estimated, actual) USD of the jobs created since
+        ``since`` (all if None), optionally of one project or kind. A reused result (cache
+        hit) costs nothing and is left out; ``actual`` counts what providers billed, also for
+        jobs that failed after being paid for."""
+        sql = ("SELECT COALESCE(SUM(est_cost), 0), COALESCE(SUM(actual_cost), 0) FROM jobs"
+               " WHERE created_at >= ? AND cached_from IS NULL")
+        params: list[Any] = [since if since is not None else float("-inf")]
+        if project is not None:
+            sql += " AND project = ?"
+            params.append(str(project))
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
+        row = self._conn().execute(sql, params).fetchone()
         return float(row[0]), float(row[1])
 
-    def count_started_since(self, ts: float) -> int:
-        """Generations started (jobs created, cache hits excluded) at or after ``ts``."""
-        return self._count_started(self._conn(), ts)
+    def count_started_since(self, ts: float, kind: str = "generation") -> int:
+        """Jobs of ``kind`` started (created, cache hits excluded) at or after ``ts``."""
+        return self._count_started(self._conn(), ts, kind)
 
     @staticmethod
-    def _count_started(conn: sqlite3.Connection, ts: float) -> int:
+    def _count_started(conn: sqlite3.Connection, ts: float, kind: str) -> int:
         return conn.execute(
-            "SELECT COUNT(*) FROM jobs WHERE created_at >= ? AND cached_from IS NULL", (ts,)
-        ).fetchone()[0]
+            "SELECT COUNT(*) FROM jobs WHERE created_at >= ? AND cached_from IS NULL"
+            " AND kind = ?", (ts, kind)).fetchone()[0]
 
-    def first_started_since(self, ts: float) -> float | None:
-        """Creation time of the oldest generation started at or after ``ts``."""
+    def first_started_since(self, ts: float, kind: str = "generation") -> float | None:
+        """Creation time of the oldest job of ``kind`` started at or after ``ts``."""
         return self._conn().execute(
-            "SELECT MIN(created_at) FROM jobs WHERE created_at >= ? AND cached_from IS NULL",
-            (ts,)).fetchone()[0]
+            "SELECT MIN(created_at) FROM jobs WHERE created_at >= ? AND cached_from IS NULL"
+            " AND kind = ?", (ts, kind)).fetchone()[0]
 
     def find_cached(self, cache_key: str) -> Job | None:
         """The newest succeeded job with this cache key whose output file still exists."""

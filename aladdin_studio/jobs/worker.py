@@ -1,4 +1,4 @@
-"""``aladdin-studio worker``: a separate process consuming generation jobs.
+"""``aladdin-studio worker``: a separate process consuming jobs of every kind.
 
 With ``redis_url`` set it consumes from Redis, so several worker processes split the queue;
 without it, from the SQLite queue file in the data dir. Either way the job ledger is the
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .consumer import EmbeddedConsumer
+from .kinds import load_builtin_kinds
 from .queue import JobQueue, make_huey
 from .store import JobStore
 
@@ -39,6 +40,7 @@ def run_worker(settings: Settings, workers: int | None = None, *,
     prepared JobQueue (tests inject providers that way); otherwise one is built from
     ``settings`` (``store_path``/``queue_path`` override the data-dir files).
     """
+    load_builtin_kinds()  # every kind a job in the queue may name
     if queue is None:
         queue = JobQueue(make_huey(settings, path=queue_path), JobStore(store_path), None,
                          settings)

@@ -48,7 +48,7 @@ def rendered_job(project, request: GenerationRequest, job_id: str = "job-1") -> 
     remote = provider.submit(request, model)
     out = provider.fetch(remote, model, request, project.location.media_dir)
     now = time.time()
-    return Job(id=job_id, project=str(project.location.file), request=request.to_dict(),
+    return Job(id=job_id, project=str(project.location.file), payload=request.to_dict(),
                provider="local", chain=[model.id], model=model.id, status="succeeded",
                progress=1.0, remote_id=remote, est_cost=0.0, actual_cost=0.0,
                output_path=str(out.path), created_at=now - 2, submitted_at=now - 1,
@@ -188,7 +188,7 @@ def test_failure_is_recorded_on_the_placeholder(doc):
     stack.undo()
     assert P.placeholder_status(clip)[0] == "queued"
     with pytest.raises(InvalidEditError, match="no video"):
-        P.result_command(project, clip, Job(id="x", project="", request=req().to_dict(),
+        P.result_command(project, clip, Job(id="x", project="", payload=req().to_dict(),
                                             provider="local", chain=["m"], model="m"))
 
 

@@ -18,8 +18,9 @@ from aladdin_studio.generation.errors import (
     ModelUnavailableError,
     RateLimitError,
 )
+from aladdin_studio.generation.job_kind import GenerationLimitError, Placement
 from aladdin_studio.generation.request import GenerationRequest
-from aladdin_studio.jobs import GenerationLimitError, Placement
+from aladdin_studio.jobs import RetryRefused
 
 
 def request(prompt: str = "a red fox runs through snow", quality: str = "high",
@@ -152,7 +153,7 @@ def test_retry_runs_a_failed_job_again(fake_queue, project):
     queue.retry(job.id)
     job = wait_done(queue.store, job.id)
     assert job.status == "succeeded" and job.error_kind is None
-    with pytest.raises(ValueError, match="only failed or cancelled"):
+    with pytest.raises(RetryRefused, match="only failed or cancelled"):
         queue.retry(job.id)
 
 

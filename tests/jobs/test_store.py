@@ -1,5 +1,5 @@
 """The job ledger: rows, limits, cache lookups, claims across threads and processes; the
-scene acceptance rule."""
+migration of ledgers written before job kinds."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from aladdin_studio.jobs import JobStore, accept_partial
+from aladdin_studio.jobs import JobStore
 from aladdin_studio.jobs.store import Job, LimitExceeded
 
 
 def new(store: JobStore, **kw) -> Job:
     kw.setdefault("project", "/p/P.aladdin")
-    return store.create(request={"method": "text-to-video", "prompt": "x"}, provider="local",
+    return store.create(payload={"method": "text-to-video", "prompt": "x"}, provider="local",
                         chain=["a", "b"], **kw)
 
 
@@ -112,18 +112,41 @@ def test_several_processes_write_one_ledger(tmp_path):
     assert len(JobStore(Path(path)).list(limit=1000)) == 120
 
 
-@pytest.mark.parametrize(("succeeded", "total", "accepted"),
-                         [(10, 10, True), (8, 10, True), (7, 10, False), (4, 5, True),
-                          (3, 5, False), (2, 3, False), (0, 0, False)])
-def test_accept_partial_needs_80_percent(succeeded, total, accepted):
-    jobs = [Job(id=str(i), project="p", request={}, provider="local", chain=["a"], model="a",
-                status="succeeded" if i < succeeded else "failed") for i in range(total)]
-    ok, failed = accept_partial(jobs)
-    assert ok is accepted
-    assert [j.id for j in failed] == [str(i) for i in range(succeeded, total)]
+def test_a_ledger_from_before_job_kinds_is_migrated_in_place(tmp_path):
+    """A generation-only ledger (``request`` column, no ``kind``) opens with its jobs as
+    generation jobs whose payload is the old request."""
+    import json
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE jobs (id TEXT PRIMARY KEY, project TEXT, request TEXT, "
+                 "provider TEXT, chain TEXT, model TEXT, status TEXT, progress REAL, "
+                 "est_cost REAL, actual_cost REAL, cached_from TEXT, created_at REAL, "
+                 "updated_at REAL)")
+    conn.execute("INSERT INTO jobs VALUES ('j1', '/p/P.aladdin', ?, 'local', '[\"a\"]', 'a', "
+                 "'succeeded', 1.0, 0.4, 0.4, NULL, ?, ?)",
+                 (json.dumps({"method": "text-to-video", "prompt": "fox"}), time.time(),
+                  time.time()))
+    conn.commit()
+    conn.close()
+    store = JobStore(path)
+    job = store.get("j1")
+    assert job.kind == "generation" and job.payload["prompt"] == "fox"
+    assert job.request == job.payload and job.info == {} and job.take_applied is False
+    assert store.spend(kind="generation") == (0.4, 0.4)
+    export = store.create(kind="export", project="/p/P.aladdin", payload={"out": "/o.mp4"})
+    assert [j.kind for j in store.list()] == ["export", "generation"]
+    assert [j.id for j in store.list(kind="export")] == [export.id]
+    assert store.count_started_since(0) == 1 and store.count_started_since(0, "export") == 1
+    JobStore(path)  # opening a migrated ledger again changes nothing
+    assert store.get("j1").payload["prompt"] == "fox"
 
 
-def test_accept_partial_does_not_count_running_clips_as_failed():
-    jobs = [Job(id=str(i), project="p", request={}, provider="local", chain=["a"], model="a",
-                status="succeeded" if i < 7 else "running") for i in range(10)]
-    assert accept_partial(jobs) == (False, [])
+def test_the_concurrency_limit_counts_jobs_of_the_same_kind(tmp_path):
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    generation = new(store)
+    export = store.create(kind="export", project="/p/P.aladdin", payload={})
+    assert store.claim(generation.id, "h:1:1", None, max_claimed=1) == "ok"
+    assert store.claim(export.id, "h:1:2", None, max_claimed=1) == "ok"  # another kind
+    assert store.claim(new(store).id, "h:1:3", None, max_claimed=1) == "busy"

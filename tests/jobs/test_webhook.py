@@ -98,7 +98,7 @@ def test_send_gives_up_after_three_attempts(hook):
     hook.codes = [503, 502, 500, 500]
     from aladdin_studio.jobs.store import Job
 
-    job = Job(id="j1", project="p", request={}, provider="local", chain=["a"], model="a",
+    job = Job(id="j1", project="p", payload={}, provider="local", chain=["a"], model="a",
               status="failed")
     assert Webhook(hook.url, backoff=0.01).send(job) is False
     assert len(hook.posts) == 3

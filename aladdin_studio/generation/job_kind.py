@@ -1,4 +1,8 @@
-"""One execution of the ``run_generation`` task for a claimed job.
+"""The "generation" job kind: its payload (a GenerationRequest), how it is prepared for the
+ledger (model chain, cost estimate, result cache, hourly limit) and one run of a claimed job.
+
+The queue (``aladdin_studio.jobs``) knows this kind only through the kind registry; this module
+registers it on import.
 
 Lifecycle: submit (the remote request id is stored the moment ``submit`` returns, before any
 waiting) → poll ``status`` (progress and heartbeat into the store; cancel, shutdown and the
@@ -31,99 +35,164 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aladdin_studio.generation.errors import (
+from aladdin_studio.jobs.context import JobContext
+from aladdin_studio.jobs.kinds import JobKind, JobStopped, KindLimits, register_kind
+from aladdin_studio.jobs.store import Job
+
+from .errors import (
     GenerationCancelled,
     GenerationError,
     GenerationTimeout,
+    InvalidInputError,
     ModelUnavailableError,
     RateLimitError,
 )
-
-from .store import ACTIVE, Job
+from .providers.factory import ProviderFactory, provider_name
+from .request import GenerationRequest
 
 if TYPE_CHECKING:
-    from aladdin_studio.generation.providers.base import Provider, Status
-    from aladdin_studio.generation.registry import ModelEntry
-    from aladdin_studio.generation.request import GenerationRequest
+    from aladdin_studio.jobs.queue import JobQueue
 
-    from .queue import JobQueue
+    from .providers.base import Provider, Status
+    from .registry import ModelEntry, Registry
 
-__all__ = ["JobRun", "media_dir"]
+__all__ = ["GENERATION", "GenerationLimitError", "GenerationRun", "Placement", "chain",
+           "media_dir"]
 
 log = logging.getLogger(__name__)
-
-MB = 1024 * 1024
-
-
-class _Stop(Exception):
-    """This run ends without touching the job further (cancelled, handed back, taken over)."""
 
 
 def media_dir(project: str | Path) -> Path:
     """``<project bundle>/media/`` (created if missing)."""
-    from aladdin_studio.timeline.document import ProjectLocation
+    from aladdin_studio.jobs.context import media_dir as _media_dir
 
-    path = ProjectLocation.for_path(project).media_dir
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _media_dir(project)
 
 
-class JobRun:
-    def __init__(self, queue: JobQueue, job: Job, worker: str) -> None:
-        self.q = queue
-        self.store = queue.store
-        self.job = job
-        self.me = worker
+class GenerationLimitError(GenerationError):
+    """Refused by the hourly generation limit (``max_generations_per_hour``)."""
+
+    retryable = True
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the finished take goes on the timeline (all optional)."""
+
+    scene: str | None = None
+    track: str | None = None
+    at: float | None = None  # seconds from the scene start
+
+
+def _placement(value: Placement | Mapping[str, Any] | None) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, Placement):
+        return {"scene": value.scene, "track": value.track, "at": value.at}
+    return {k: value.get(k) for k in ("scene", "track", "at")}
+
+
+def models(queue: JobQueue) -> Registry:
+    return queue.resource("models")
+
+
+def chain(queue: JobQueue, request: GenerationRequest, provider: str) -> list[ModelEntry]:
+    """Models to try for ``request``: the registry's chain (primary, then fallbacks) for
+    "fal"; only the local animatic model for "local"."""
+    entries = models(queue).chain(request.method, request.quality, provider=provider,
+                                  model=request.model, request=request)
+    if provider == "local":
+        entries = [e for e in entries if e.provider == "local"]
+    return entries
+
+
+def prepare(queue: JobQueue, request: GenerationRequest, project: str | Path,
+            placement: Placement | Mapping[str, Any] | None = None,
+            new_take: bool = False) -> dict[str, Any]:
+    """Ledger columns for a generation; an identical earlier result is reused (a job created
+    ``succeeded``) unless ``new_take``. Raises InvalidInputError (bad request, no model)."""
+    request.validate(models(queue))
+    name = provider_name(queue.settings)
+    entries = chain(queue, request, name)
+    if not entries:
+        raise InvalidInputError(
+            f"No {name} model can do {request.method} at {request.quality} quality "
+            "with these inputs.")
+    ids = [e.id for e in entries]
+    key = request.cache_key(ids[0])
+    common = dict(provider=name, chain=ids, cache_key=key, **_placement(placement))
+    if not new_take and (hit := queue.store.find_cached(key)) is not None:
+        return dict(**common, model=hit.model, status="succeeded", progress=1.0,
+                    message=f"Reused the result of job {hit.id[:8]} (identical request)",
+                    output_path=hit.output_path, cached_from=hit.cached_from or hit.id,
+                    actual_cost=0.0, info=hit.info, finished_at=time.time())
+    return dict(**common, est_cost=entries[0].estimate_cost(request.duration),
+                new_take=new_take)
+
+
+def cancel_remote(queue: JobQueue, job: Job) -> None:
+    """Ask the provider to drop ``job``'s remote request."""
+    model = models(queue).get(job.model)
+    queue.provider(model.provider).cancel(job.remote_id, model)
+
+
+def _load_models(queue: JobQueue) -> Registry:
+    from .registry import load_registry
+
+    return load_registry()
+
+
+def run(job: Job, ctx: JobContext) -> dict[str, Any] | None:
+    return GenerationRun(ctx).execute()
+
+
+def label(job: Job) -> str:
+    prompt = str(job.payload.get("prompt") or "")
+    return f"{job.payload.get('method', 'generation')}: {prompt}"
+
+
+class GenerationRun:
+    """One run of a claimed generation job (see the module docstring)."""
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+        self.q = ctx.queue
+        self.store = ctx.store
+        self.job = ctx.job
         self.phase = "submit"  # "submit" | "poll" | "deadline" | "fetch": where errors arise
 
-    def execute(self) -> None:
+    def execute(self) -> dict[str, Any] | None:
         try:
-            self._generate()
-        except _Stop:
-            pass
+            return self._generate()
+        except JobStopped:
+            raise
         except Exception as exc:
             if not isinstance(exc, GenerationError):
                 log.exception("job %s: unexpected error", self.job.id)
-            try:
-                self._on_error(exc)
-            except _Stop:
-                pass
-
-    # --- store helpers ----------------------------------------------------------------
+            self._on_error(exc)
+            return None
 
     def _set(self, **values: Any) -> None:
-        """Write to the job while it is active and ours; otherwise stop this run."""
-        if not self.store.transition(self.job.id, ACTIVE, when_worker=self.me,
-                                     heartbeat=time.time(), **values):
-            raise _Stop
-        for name, value in values.items():
-            setattr(self.job, name, value)
+        self.ctx.set(**values)
 
     def _finish(self, status: str, **values: Any) -> None:
-        self._set(status=status, finished_at=time.time(), **values)
-        if status != "cancelled":
-            self.q.notify(self.job.id)
+        self.ctx.finish(status, **values)
 
     def _requeue(self, delay: float, **values: Any) -> None:
-        """Release the job and enqueue it again after ``delay`` s."""
-        remote = values.get("remote_id", self.job.remote_id)
-        self._set(worker=None, task_id=None, status="submitted" if remote else "queued",
-                  **values)
-        self.q.enqueue(self.job.id, delay)
+        self.ctx.requeue(delay, **values)
 
     # --- the run ----------------------------------------------------------------------
 
-    def _generate(self) -> None:
+    def _generate(self) -> dict[str, Any]:
         job = self.job
-        if self.q.stopping.is_set():  # dequeued while the consumer shuts down
-            self._requeue(0.0)
-            return
         model = self.q.registry.get(job.model)
         provider = self.q.provider(model.provider)  # a chain may end in the local model
-        request = _request(job.request)
+        request = GenerationRequest.from_dict(job.payload)
         if job.remote_id is None:
             self._set(message=f"Submitting to {model.id}")
             remote_id = provider.submit(request, model)
@@ -131,7 +200,7 @@ class JobRun:
             try:
                 self._set(remote_id=remote_id, submitted_at=submitted_at, status="submitted",
                           progress=max(job.progress, 0.05), message=f"Submitted to {model.id}")
-            except _Stop:
+            except JobStopped:
                 self._abandon_submitted(provider, model, remote_id)
                 raise
         else:
@@ -147,22 +216,13 @@ class JobRun:
         out = provider.fetch(remote_id, model, request, media_dir(job.project))
         size = out.path.stat().st_size
         cost = model.estimate_cost(request.duration)  # price x the duration it made
-        limit = self.q.settings.video_max_size_mb
-        if size > limit * MB:
-            out.path.unlink(missing_ok=True)
-            self._finish("failed", actual_cost=cost, error_kind="OutputTooLarge",
-                         error_message=f"The video is {size / MB:.1f} MB; the limit is "
-                                       f"{limit} MB (setting video_max_size_mb).",
-                         message="Output too large")
-            return
         now = time.time()
         info = {**job.info, "request_id": remote_id, "endpoint": out.endpoint, "seed": out.seed,
                 "bytes": size, "generation_s": round(now - submitted_at, 3),
                 "queued_s": round(submitted_at - job.created_at, 3), **out.info}
-        self._finish("succeeded", progress=1.0, message="Done", output_path=str(out.path),
-                     actual_cost=cost, info=info, model=model.id,
-                     cache_key=self._cache_key(request, model.id), error_kind=None,
-                     error_message=None)
+        # The queue checks the size limit (video_max_size_mb) and marks it succeeded.
+        return {"output_path": str(out.path), "actual_cost": cost, "info": info,
+                "model": model.id, "cache_key": self._cache_key(request, model.id)}
 
     def _cache_key(self, request: GenerationRequest, model_id: str) -> str | None:
         """The key a later identical request for ``model_id`` looks up (None: no caching)."""
@@ -189,7 +249,7 @@ class JobRun:
         while True:
             if self.q.stopping.is_set():  # consumer shutting down: hand the job back
                 self._requeue(0.0, message="Waiting for a worker (re-attaches)")
-                raise _Stop
+                raise JobStopped
             status = provider.status(remote_id, model)
             if status.state == "COMPLETED":  # even past the deadline: it is paid for
                 return
@@ -269,7 +329,11 @@ class JobRun:
         self._finish("failed", error_kind=kind, error_message=reason, message=reason, **values)
 
 
-def _request(data: dict[str, Any]) -> GenerationRequest:
-    from aladdin_studio.generation.request import GenerationRequest
-
-    return GenerationRequest.from_dict(data)
+GENERATION = register_kind(JobKind(
+    name="generation", payload=GenerationRequest, run=run, prepare=prepare,
+    cancel=cancel_remote, label=label, noun="generation", limit_error=GenerationLimitError,
+    limits=KindLimits(per_hour="max_generations_per_hour",
+                      concurrent="max_concurrent_generations",
+                      max_output_mb="video_max_size_mb"),
+    resources={"models": _load_models,
+               "providers": lambda queue: ProviderFactory(queue.settings)}))
