@@ -78,12 +78,15 @@ class Settings:
     )
     ffmpeg_timeout_ms: int = _opt(120_000, "FFMPEG_TIMEOUT_MS", bound="positive")
     max_clips_per_scene: int = _opt(10, "ALADDIN_MAX_CLIPS_PER_SCENE", bound="positive")
+    # 1: manual edits in the editor are refused past the clip limit too (0: a warning).
+    enforce_clip_limit: int = _opt(0, "ALADDIN_ENFORCE_CLIP_LIMIT", bound="non-negative")
     max_concurrent_generations: int = _opt(
         5, "ALADDIN_MAX_CONCURRENT_GENERATIONS", bound="positive"
     )
     max_generations_per_hour: int = _opt(50, "ALADDIN_MAX_GENERATIONS_PER_HOUR", bound="positive")
-    # 0 disables autosave / keeps no backups.
-    autosave_interval_s: int = _opt(60, "ALADDIN_AUTOSAVE_INTERVAL", bound="non-negative")
+    # Seconds after the last edit before the recovery file is written; 0 disables autosave /
+    # keeps no backups.
+    autosave_interval_s: int = _opt(3, "ALADDIN_AUTOSAVE_INTERVAL", bound="non-negative")
     backups_kept: int = _opt(5, "ALADDIN_BACKUPS_KEPT", bound="non-negative")
     provider: str = _opt("auto", "ALADDIN_PROVIDER", kind="provider")
     webhook_url: str = _opt("", "ALADDIN_WEBHOOK_URL", kind="http_url")

@@ -80,7 +80,7 @@ def test_defaults(settings_path: Path) -> None:
     assert (s.video_default_fps, s.video_max_size_mb) == (24, 50)
     assert (s.video_generation_timeout_ms, s.ffmpeg_timeout_ms) == (300_000, 120_000)
     assert (s.max_clips_per_scene, s.max_concurrent_generations) == (10, 5)
-    assert (s.max_generations_per_hour, s.autosave_interval_s, s.backups_kept) == (50, 60, 5)
+    assert (s.max_generations_per_hour, s.autosave_interval_s, s.backups_kept) == (50, 3, 5)
     assert s.provider == "auto"
     assert s.resolution == (1920, 1080)
     assert all(s.source(name) == "default" for name in ENV_VARS)

@@ -34,6 +34,9 @@ Transition = otio.schema.Transition
 class Command:
     text = "Edit"
     merge_key: tuple | None = None
+    # Refuse the edit past the scene's clip limit (scene assembly, generation, the API);
+    # manual edits only warn unless the project enforces the limit.
+    enforce_clip_limit = False
 
     def __init__(self) -> None:
         self.tx: Transaction | None = None
@@ -47,7 +50,7 @@ class Command:
 
     def redo(self, project: Project) -> None:
         if self.tx is None:
-            with project.edit() as tx:
+            with project.edit(enforce_clip_limit=self.enforce_clip_limit) as tx:
                 self.build(project, tx)
             self.tx = tx
         else:
@@ -959,6 +962,7 @@ class Macro(Command):
     def __init__(self, text: str, commands: list[Command]) -> None:
         super().__init__()
         self.text, self.commands = text, commands
+        self.enforce_clip_limit = any(c.enforce_clip_limit for c in commands)
 
     def build(self, project: Project, tx: Transaction) -> None:
         for command in self.commands:

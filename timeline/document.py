@@ -102,6 +102,9 @@ class Project(QObject):
         self.warnings: list[str] = []
         self.offline: dict[str, str] = {}  # media url -> reason, from probing at load
         self.recovery_available = False
+        # The clip limit refuses manual edits only when the user's setting says so; scene
+        # assembly and generation (commands with ``enforce_clip_limit``) always refuse.
+        self.enforce_clip_limit = False
 
     # --- access ---
     @property
@@ -150,14 +153,18 @@ class Project(QObject):
 
     # --- editing ---
     @contextlib.contextmanager
-    def edit(self) -> Iterator[Transaction]:
-        """Run an edit: yields a transaction, then validates and commits or rolls back."""
+    def edit(self, *, enforce_clip_limit: bool = False) -> Iterator[Transaction]:
+        """Run an edit: yields a transaction, then validates and commits or rolls back.
+
+        Past a scene's clip limit the edit is refused when ``enforce_clip_limit`` (or the
+        project's setting) asks for it, else it goes through with a warning notice.
+        """
         tx = Transaction()
         try:
             yield tx
             for track in tx.tracks:
                 normalize(tx, track, self.scene_of(track))
-            self.validate(tx)
+            self.validate(tx, enforce_clip_limit=enforce_clip_limit or self.enforce_clip_limit)
         except BaseException:
             tx.revert()
             raise
@@ -191,7 +198,7 @@ class Project(QObject):
         self.changed.emit(ChangeSet("reset", list(self.scenes), structure=True))
 
     # --- validation ---
-    def validate(self, tx: Transaction) -> None:
+    def validate(self, tx: Transaction, *, enforce_clip_limit: bool = True) -> None:
         focus = set(tx.items)
         for track in tx.tracks:
             scene = self.scene_of(track)
@@ -199,12 +206,25 @@ class Project(QObject):
         if tx.added_clip:
             scenes = {id(scene): scene for scene in map(self.scene_of, tx.tracks)}
             for scene in scenes.values():
-                check_clip_limit(scene)
+                if enforce_clip_limit:
+                    check_clip_limit(scene)
+                elif (warning := clip_limit_warning(scene)) is not None:
+                    tx.notices.append(warning)
 
 
 def video_clip_count(scene: otio.schema.Timeline) -> int:
     return sum(1 for track in scene.tracks if not S.is_audio(track)
                for item in track if isinstance(item, otio.schema.Clip))
+
+
+def clip_limit_warning(scene: otio.schema.Timeline) -> str | None:
+    """The warning for a scene past its clip limit (None within it)."""
+    limit = S.scene_max_clips(scene)
+    count = video_clip_count(scene)
+    if count <= limit:
+        return None
+    return (f"Scene '{scene.name}' now has {count} video clips, over its limit of {limit} "
+            "(scene assembly and generation keep to it).")
 
 
 def check_clip_limit(scene: otio.schema.Timeline) -> None:

@@ -3,7 +3,8 @@
 * Save is atomic: the JSON goes to a temporary file in the same folder, is
   fsynced, and replaces the project with ``os.replace``; the previous version is
   kept in ``backups/`` (the newest five).
-* Autosave writes a separate ``project.otio.recovery`` file, never the project.
+* Autosave writes a separate ``project.otio.recovery`` file, never the project, a few
+  seconds after the last edit.
   Opening a project whose recovery file is newer reports it; ``recover=True``
   opens the recovered state instead.
 * A corrupt or newer-schema file raises a readable error and is left untouched.
@@ -14,10 +15,11 @@ from __future__ import annotations
 import json
 import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import opentimelineio as otio
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from . import schema as S
 from .document import Project, ProjectLocation
@@ -214,27 +216,120 @@ def new_project(path: str | Path, *, name: str | None = None, fps: float = S.DEF
 
 
 class Autosaver(QObject):
-    """Writes the recovery file every ``interval_s`` seconds while there are unsaved edits."""
+    """Writes the recovery file ``delay_s`` seconds after the last edit (debounced).
 
-    def __init__(self, project: Project, interval_s: float = 60.0,
-                 parent: QObject | None = None) -> None:
+    While edits keep coming it still writes at least every ``max_wait_s`` seconds. The
+    document is serialised on the caller's (GUI) thread, which takes milliseconds; the
+    write and its fsync, the slow part, run on a background thread. ``delay_s`` 0 turns
+    autosave off. Only the recovery file is ever written, never the project.
+    """
+
+    saved = Signal(object)  # the recovery file's Path, after a background write
+
+    def __init__(self, project: Project, delay_s: float = 3.0,
+                 parent: QObject | None = None, *, max_wait_s: float = 30.0) -> None:
         super().__init__(parent)
         self.project = project
+        self.delay_s = delay_s
+        self.max_wait_s = max(max_wait_s, delay_s)
         self._last = project.revision
+        self._first_unsaved: float | None = None
         self.timer = QTimer(self)
-        self.timer.setInterval(int(interval_s * 1000))
-        self.timer.timeout.connect(self.tick)
-        if interval_s > 0:  # 0 turns autosave off
-            self.timer.start()
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(int(delay_s * 1000))
+        self.timer.timeout.connect(self.tick_async)
         self.last_error: str | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
+        self._pending: Future | None = None
+        if delay_s > 0:
+            project.changed.connect(self._on_changed)
+
+    def _on_changed(self, _change: object = None) -> None:
+        if not self.project.dirty:
+            self.timer.stop()
+            self._first_unsaved = None
+            return
+        now = time.monotonic()
+        if self._first_unsaved is None:
+            self._first_unsaved = now
+        if now - self._first_unsaved >= self.max_wait_s:
+            self.tick_async()
+        else:
+            self.timer.start()  # restarts: the delay counts from the last edit
+
+    def _due(self) -> bool:
+        return (self.project.location is not None and self.project.dirty
+                and self.project.revision != self._last)
 
     def tick(self) -> Path | None:
-        if not self.project.dirty or self.project.revision == self._last:
+        """Write the recovery file now, on this thread (if there are unsaved edits)."""
+        self.wait()
+        if not self._due():
             return None
         try:
             written = autosave(self.project)
         except ProjectFileError as exc:
             self.last_error = str(exc)
             return None
-        self._last = self.project.revision
+        self._done(self.project.revision)
         return written
+
+    def tick_async(self) -> Future | None:
+        """Serialise now, write the recovery file on the background thread."""
+        self.timer.stop()
+        if not self._due():
+            return None
+        project, revision = self.project, self.project.revision
+        loc = project.location
+        data = serialize(project)
+        self._done(revision)
+
+        def write() -> Path | None:
+            if project.saved_revision >= revision:
+                return None  # saved meanwhile: the project file is newer
+            ensure_layout(loc)
+            atomic_write(loc.recovery_file, data)
+            if project.saved_revision >= revision:  # saved during the write
+                loc.recovery_file.unlink(missing_ok=True)
+                return None
+            return loc.recovery_file
+
+        self._pending = self._pool.submit(write)
+        self._pending.add_done_callback(self._written)
+        return self._pending
+
+    def _done(self, revision: int) -> None:
+        self._last = revision
+        self._first_unsaved = None
+
+    def _written(self, future: Future) -> None:
+        exc = future.exception()
+        if exc is not None:
+            self.last_error = str(exc)
+        elif future.result() is not None:
+            self.saved.emit(future.result())  # queued to the GUI thread by Qt
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Let a background write in flight finish."""
+        pending = self._pending
+        if pending is not None:
+            try:
+                pending.result(timeout)
+            except Exception:  # noqa: BLE001 - reported through last_error
+                pass
+
+    def discard(self) -> None:
+        """The user threw the unsaved edits away: no recovery file is left to offer."""
+        self.timer.stop()
+        self.wait()
+        self._last = self.project.revision
+        if self.project.location is not None:
+            self.project.location.recovery_file.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self.timer.stop()
+        try:
+            self.project.changed.disconnect(self._on_changed)
+        except (RuntimeError, TypeError):
+            pass
+        self._pool.shutdown(wait=True)

@@ -40,6 +40,7 @@ from ..render.presets import PRESETS, Preset, default_preset
 from ..render.worker import ExportProcess, ExportRequest
 from ..timeline import project_io
 from ..timeline import schema as S
+from . import dialog_dirs
 from .timecode import format_timecode
 
 __all__ = ["CANCEL_GRACE_S", "POLL_MS", "ExportDialog", "default_output_path"]
@@ -131,7 +132,10 @@ class ExportDialog(QDialog):
             presets.insert(0, default)
         for preset in presets:
             self.preset_combo.addItem(preset.label, preset)
-        self.preset_combo.setCurrentIndex(presets.index(default))
+        remembered = dialog_dirs.remembered_preset(self.ctx.project)  # per project
+        names = [p.name for p in presets]
+        chosen = names.index(remembered) if remembered in names else presets.index(default)
+        self.preset_combo.setCurrentIndex(chosen)
         self.preset_combo.currentIndexChanged.connect(self._preset_changed)
         form.addRow("Preset:", self.preset_combo)
 
@@ -240,6 +244,7 @@ class ExportDialog(QDialog):
                 f", {format_timecode(end - first, rate)})")
 
     def _preset_changed(self) -> None:
+        dialog_dirs.remember_preset(self.ctx.project, self.preset.name)
         text = self.path_edit.text().strip()
         if not text:
             self.set_output_path(default_output_path(self.ctx, self.preset))
@@ -265,14 +270,13 @@ class ExportDialog(QDialog):
         return self.process is not None and not self.process.finished
 
     def _check_output(self, out: Path) -> str | None:
-        if not self.path_edit.text().strip():
-            return "Choose an output file."
-        if out.is_dir():
-            return f"'{out}' is a folder: choose a file name."
-        if not out.parent.is_dir():
-            return f"The folder '{out.parent}' does not exist."
-        if not os.access(out.parent, os.W_OK | os.X_OK):
-            return f"You cannot write to the folder '{out.parent}'."
+        """The shared output rule (timeline.output_guard): never the project or its media."""
+        from ..timeline.output_guard import OutputPathError, check_output_path
+
+        try:
+            check_output_path(self.ctx.project, out if self.path_edit.text().strip() else "")
+        except OutputPathError as exc:
+            return str(exc)
         return None
 
     def _confirm_overwrite(self, out: Path) -> bool:

@@ -49,6 +49,7 @@ from ..generation.request import (
 from ..timeline import schema as S
 from ..timeline.errors import TimelineError
 from ..timeline.layout import layout
+from .dialog_dirs import remember_dir, start_dir
 from .generate_fields import IMAGE_FILTER, FrameGrabber, ImageField
 from .layer_composer import LayerComposer
 from .timecode import format_timecode, parse_timecode
@@ -594,15 +595,19 @@ class GenerateDialog(QDialog):
         self.duration_spin.setValue(round(seconds * 2) / 2)
 
     def _choose_location(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a location image", "",
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a location image",
+                                              start_dir(self.ctx.project, "images"),
                                               IMAGE_FILTER)
         if path:
+            remember_dir("images", path)
             self._try(lambda: self.composer.set_background(path))
 
     def _choose_character(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a character image", "",
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a character image",
+                                              start_dir(self.ctx.project, "images"),
                                               IMAGE_FILTER)
         if path:
+            remember_dir("images", path)
             self._try(lambda: self.composer.add_layer(path))
 
     def _try(self, action: Any) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..timeline import schema as S
+from .dialog_dirs import remember_dir, start_dir
 from .timeline_view.drops import MEDIA_MIME, dropped_paths
 
 __all__ = ["GRAB_MIN_SIDE", "IMAGE_FILTER", "FrameGrabber", "ImageField", "grab_size"]
@@ -210,8 +211,10 @@ class ImageField(QWidget):
         self.changed.emit(new)
 
     def browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.label}", "", IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.label}",
+                                              start_dir(None, "images"), IMAGE_FILTER)
         if path:
+            remember_dir("images", path)
             self.set_path(path)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name

@@ -35,6 +35,7 @@ from ..timeline.layout import Slot, slot_of
 from .editor_context import EditorContext
 from .inspector_clip import ClipPanel
 from .inspector_fields import SliderField, combo, double_spin, select_data, set_blocked, timecode
+from .wheel_guard import guard_wheel
 
 Clip = otio.schema.Clip
 Transition = otio.schema.Transition
@@ -146,6 +147,7 @@ class Inspector(QWidget):
         ctx.project_replaced.connect(self._on_project_replaced)
         ctx.document_changed.connect(self._on_changed)
         self._on_project_replaced(ctx.project)
+        guard_wheel(self)  # the wheel scrolls the panel unless a field has the focus
 
     # ------------------------------------------------------------------ what is shown
 

@@ -181,7 +181,11 @@ class SettingsDialog(QDialog):
         autosave.setRange(0, 24 * 3600)
         autosave.setSuffix(" s")
         autosave.setSpecialValueText("off")
-        self._row(form, "autosave_interval_s", "Autosave every", autosave)
+        self._row(form, "autosave_interval_s", "Autosave after an edit", autosave)
+        limit = QComboBox()
+        limit.addItem("Warn (scene status)", 0)
+        limit.addItem("Refuse the edit", 1)
+        self._row(form, "enforce_clip_limit", "Over the scene clip limit", limit)
         tabs.addTab(video, "Video && autosave")
 
         self.error_label = QLabel("")

@@ -158,6 +158,7 @@ def place_command(project: Project, scene: otio.schema.Timeline, track: otio.sch
     command = C.InsertClip(track, clip, at_frame) if insert else \
         C.OverwriteClip(track, clip, at_frame)
     command.text = "Generate Clip"
+    command.enforce_clip_limit = True  # the design doc's limit holds for generated shots
     return command
 
 

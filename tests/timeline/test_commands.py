@@ -307,8 +307,9 @@ def test_locked_track_refuses_edits_but_can_be_unlocked(doc):
     stack.push(C.Lift(v[0]))
 
 
-def test_clip_limit_is_enforced():
+def test_clip_limit_is_enforced_when_the_project_says_so():
     project, stack, scene = make_doc(10)
+    project.enforce_clip_limit = True  # the editor's setting (default: a warning)
     before = json_of(project)
     with pytest.raises(ClipLimitError, match="at most 10"):
         stack.push(C.AppendClip(scene.tracks[0], media_clip("K", 1.0)))

@@ -58,7 +58,7 @@ def test_save_keeps_five_backups_and_clears_recovery(sample_project):
 def test_autosave_never_touches_the_project_and_recovery_is_offered(sample_project, qtbot):
     project = project_io.load(sample_project)
     saved = project.location.file.read_bytes()
-    saver = project_io.Autosaver(project, interval_s=3600)
+    saver = project_io.Autosaver(project, delay_s=3600)
     assert saver.tick() is None  # nothing to save yet
     C.RenameItem(project.scene(), "Changed").redo(project)
     time.sleep(0.01)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ...timeline import commands as C
 from ...timeline import schema as S
+from ..wheel_guard import WheelGuard, guard_field
 from .geometry import DEFAULT_HEIGHTS, HEADER_WIDTH, HEIGHT_PRESETS, clamp_height, kind_of
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class TrackHeader(QFrame):
                 self.role.addItem(role.value.title() if role.value != "sfx" else "SFX",
                                   role.value)
             self.role.activated.connect(self._role_chosen)
+            guard_field(self.role, WheelGuard(self))  # the wheel scrolls the tracks
             layout.addWidget(self.role)
         layout.addStretch(1)
         self.refresh()

@@ -304,7 +304,9 @@ class ClipItem(QGraphicsItem):
             self._paint_name(painter, r, vis)
 
     def _paint_name(self, painter: QPainter, r: QRectF, vis: QRectF) -> None:
-        width = int(min(r.right(), vis.right()) - r.left() - 8)
+        # Elide against the whole clip, never the exposed part: a partial repaint (the
+        # playhead passing) must draw the same text as a full one, or the pieces differ.
+        width = int(r.width() - 8)
         if width < 12:
             return
         if self._elided[0] != width:
@@ -324,7 +326,7 @@ class ClipItem(QGraphicsItem):
         return placeholder_state(self.clip, getattr(self.row.view.ctx, "generation", None))
 
     def _paint_status(self, painter: QPainter, r: QRectF, vis: QRectF, text: str) -> None:
-        width = int(min(r.right(), vis.right()) - r.left() - 8)
+        width = int(r.width() - 8)
         if width < 12 or r.height() < TITLE_H + 10:
             return
         painter.setFont(style.font(8, True))
