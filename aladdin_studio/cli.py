@@ -84,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how far music ducks under dialogue (dB, default -12)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     _add_generation_parsers(sub)
+
+    p = sub.add_parser("serve", help="the automation API (HTTP + WebSocket) on this machine")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--allow-remote", action="store_true",
+                   help="required to bind an address other machines can reach")
+    p.add_argument("--show-token", action="store_true",
+                   help="print the API token (made on first use) and exit")
     return parser
 
 
@@ -634,9 +643,30 @@ def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
     return worker.main(argv)
 
 
+def cmd_serve(args: argparse.Namespace, settings: Any) -> int:
+    from .api.access import api_token, is_loopback
+    from .api.server import exposure_notice
+
+    token = api_token()
+    if args.show_token:
+        print(token)
+        return 0
+    if not is_loopback(args.host):
+        if not args.allow_remote:
+            print(f"aladdin-studio: error: {args.host} is reachable from other machines; "
+                  "add --allow-remote to bind it anyway.", file=sys.stderr)
+            return EXIT_USER_ERROR
+        print(f"aladdin-studio: warning: {exposure_notice(args.host, args.port)}",
+              file=sys.stderr)
+    from .api import serve
+
+    return serve(settings, args.host, args.port)
+
+
 COMMANDS = {"open": cmd_open, "demo": cmd_demo, "new": cmd_new, "import": cmd_import,
             "info": cmd_info, "export": cmd_export, "render": cmd_render,
-            "generate": cmd_generate, "jobs": cmd_jobs, "worker": cmd_worker}
+            "generate": cmd_generate, "jobs": cmd_jobs, "worker": cmd_worker,
+            "serve": cmd_serve}
 
 if __name__ == "__main__":
     sys.exit(main())

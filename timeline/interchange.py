@@ -137,11 +137,12 @@ def _edl_ready(timeline: otio.schema.Timeline, warnings: list[str]) -> otio.sche
 
 def export(project, fmt: str, out: str | Path, scene: str | None = None) -> list[str]:
     """Write the project (or one scene) in ``fmt``; returns warnings for the user."""
+    from .output_guard import check_output_path
     from .project_io import atomic_write
 
     if fmt not in FORMATS:
         raise InvalidEditError(f"Unknown export format {fmt!r}; choose {', '.join(FORMATS)}.")
-    out = Path(out)
+    out = check_output_path(project, out)  # never the project, its media or a folder
     warnings: list[str] = []
     if fmt == "otio":
         obj = portable_copy(project, scene)
@@ -153,7 +154,6 @@ def export(project, fmt: str, out: str | Path, scene: str | None = None) -> list
                    if not url_to_path(getattr(c.media_reference, "target_url", "")).is_file()]
         if missing:
             warnings.append("Media not found and left out: " + ", ".join(missing))
-        out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
             tmp_out = Path(tmp) / out.name
             otio.adapters.write_to_file(timeline, str(tmp_out), adapter_name="otioz",

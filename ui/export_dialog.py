@@ -322,6 +322,7 @@ class ExportDialog(QDialog):
         self.result = self.error = self._start_error = None
         self._cancel_deadline = None
         self.process = ExportProcess(self.build_request())
+        self.record = self._record(self.process.request)
         self._set_running(True)
         self.stage_label.setText("Starting the export…")
         self.progress_bar.setRange(0, 1)
@@ -369,6 +370,9 @@ class ExportDialog(QDialog):
                 process.cancel(grace=0.0)  # terminate; removes temporary files
         if process.progress is not None and not process.finished:
             self._show_progress(process.progress)
+            if self.record is not None:
+                self.record.update(process.progress.fraction,
+                                   STAGES.get(process.progress.stage, process.progress.stage))
         if process.finished:
             if self._cancel_deadline is not None or process.cancelled:
                 if process.result is None:
@@ -389,8 +393,23 @@ class ExportDialog(QDialog):
             parts.append(f"{_clock(p.eta)} left")
         self.stats_label.setText(" · ".join(parts))
 
+    def _record(self, request: ExportRequest) -> Any:
+        """The export's row in the job ledger (the Jobs dock lists it after a restart)."""
+        store = getattr(getattr(self.ctx, "generation", None), "store", None)
+        if store is None:
+            return None
+        from ..services.render import start_export
+
+        try:
+            return start_export(store, request)
+        except Exception:  # noqa: BLE001 - a broken ledger must not stop the export
+            log.exception("cannot record the export in the job ledger")
+            return None
+
     def _finish(self, process: ExportProcess) -> None:
         self._set_running(False)
+        if self.record is not None:
+            self.record.finish(process)
         if process.result is not None:
             self.result = process.result
             self._show_result(process.result)
