@@ -185,6 +185,11 @@ class MainWindow(QMainWindow):
             timeline.addAction(action)
         timeline.addSeparator()
         timeline.addAction(self._action("Add &Title", self.add_title, QKeySequence("Ctrl+T")))
+        source = self.player.source_monitor  # the three-point edit from the Source mode
+        source.target_track = self._current_track
+        self.bin.source_requested.connect(source.open)
+        for action in source.actions():
+            timeline.addAction(action)
         playback = bar.addMenu("&Playback")
         for action in self.player.actions_for_menu():
             playback.addAction(action)
@@ -374,6 +379,10 @@ class MainWindow(QMainWindow):
         path = getattr(result, "path", str(result))
         self.jobs.add_export(result)
         self.statusBar().showMessage(f"Exported {path}", 8000)
+
+    def _current_track(self) -> Any:
+        row = self.timeline.view.current_row
+        return row.track if row is not None else None
 
     def _current_video_track(self) -> Any:
         row = self.timeline.view.current_row

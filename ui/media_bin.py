@@ -268,6 +268,7 @@ class MediaBin(QWidget):
     """The Media Bin dock widget for ``ctx``'s project."""
 
     import_finished = Signal(list)  # bin urls added by one import (possibly empty)
+    source_requested = Signal(str, str)  # (path, bin url): a double-click, for the player
 
     def __init__(self, ctx: EditorContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -334,6 +335,7 @@ class MediaBin(QWidget):
         self.view.files_dropped.connect(self.import_paths)
         self.view.delete_pressed.connect(self.remove_selected)
         self.view.itemSelectionChanged.connect(self._update_actions)
+        self.view.itemDoubleClicked.connect(self._open_in_source)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
 
@@ -349,6 +351,12 @@ class MediaBin(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.status)
         self._update_actions()
+
+    def _open_in_source(self, item: QListWidgetItem) -> None:
+        if item.data(OFFLINE_ROLE):
+            self.ctx.error.emit("This file is missing: use Relink… to find it first.")
+            return
+        self.source_requested.emit(item.data(PATH_ROLE), item.data(URL_ROLE))
 
     def add_title(self) -> Any:
         """A title clip at the playhead (see ``title_actions.add_title``)."""

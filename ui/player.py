@@ -245,6 +245,7 @@ class PlayerWidget(QWidget):
 
     rate_changed = Signal(float)  # 0 paused, negative in reverse
     frame_shown = Signal(int)  # the timeline frame now on screen
+    source_changed = Signal(object)  # SourceMedia shown in Source mode, or None (Program)
 
     def __init__(self, ctx: EditorContext, *, audio: AudioOutput | None = None,
                  parent: QWidget | None = None) -> None:
@@ -265,6 +266,10 @@ class PlayerWidget(QWidget):
         self.last_seek_ms = 0.0  # request → on screen, for the latest seek shown
         self._own_playhead = False
         self._project: Any = None
+        # Source mode (the source monitor): a bin item as a one-clip scene with its own
+        # position and in/out; the program's playhead and in/out are left alone.
+        self.source: Any = None  # timeline.source_edit.SourceMedia
+        self.source_in_out: tuple[int, int] | None = None
         self._closed = False
         # Playback state.
         self._stream_seq = -1
@@ -296,6 +301,9 @@ class PlayerWidget(QWidget):
         ctx.document_changed.connect(self._on_project_changed)
         self._frame = max(0, ctx.playhead)
         self._rebuild_plan(force=True)
+        from .source_monitor import SourceMonitor
+
+        self.source_monitor = SourceMonitor(self)
         QTimer.singleShot(0, self._prepare_audio)  # open the device before the first play
 
     def _prepare_audio(self) -> None:
@@ -488,25 +496,48 @@ class PlayerWidget(QWidget):
     def mark_in(self) -> None:
         """Set the in point at the playhead (the out point stays if it is after it)."""
         p = self._frame
-        out = self.ctx.in_out[1] if self.ctx.in_out else self.frames
-        self.ctx.set_in_out((p, out if out > p else max(p + 1, self.frames)))
+        out = self.in_out[1] if self.in_out else self.frames
+        self.set_in_out((p, out if out > p else max(p + 1, self.frames)))
 
     def mark_out(self) -> None:
         """Set the out point just after the playhead frame (half-open range)."""
         p = self._frame
-        start = self.ctx.in_out[0] if self.ctx.in_out else 0
-        self.ctx.set_in_out((start if start <= p else 0, p + 1))
+        start = self.in_out[0] if self.in_out else 0
+        self.set_in_out((start if start <= p else 0, p + 1))
 
     def go_to_in(self) -> None:
-        if self.ctx.in_out:
-            self.seek(self.ctx.in_out[0])
+        if self.in_out:
+            self.seek(self.in_out[0])
 
     def go_to_out(self) -> None:
-        if self.ctx.in_out:
-            self.seek(self.ctx.in_out[1] - 1)
+        if self.in_out:
+            self.seek(self.in_out[1] - 1)
 
     def clear_in_out(self) -> None:
-        self.ctx.set_in_out(None)
+        self.set_in_out(None)
+
+    @property
+    def in_out(self) -> tuple[int, int] | None:
+        """The in/out points of what is shown: the source's in Source mode."""
+        return self.source_in_out if self.source is not None else self.ctx.in_out
+
+    def set_in_out(self, in_out: tuple[int, int] | None) -> None:
+        if self.source is not None:
+            self.source_in_out = in_out
+            self._update_labels()
+        else:
+            self.ctx.set_in_out(in_out)
+
+    def set_source(self, source: Any) -> None:
+        """Show ``source`` (a ``SourceMedia``) in Source mode, or None for the program."""
+        if source is self.source:
+            return
+        self.pause()
+        self.source = source
+        self.source_in_out = None
+        self._frame = 0 if source is not None else max(0, self.ctx.playhead)
+        self._rebuild_plan(force=True)
+        self.source_changed.emit(source)
 
     def set_resolution(self, factor: float) -> None:
         """Render at ``factor`` of the scene size (1, 0.5 or 0.25)."""
@@ -578,6 +609,8 @@ class PlayerWidget(QWidget):
         self._update_labels()
 
     def _set_ctx_playhead(self, frame: int) -> None:
+        if self.source is not None:
+            return  # the source's position is its own
         self._own_playhead = True
         try:
             self.ctx.set_playhead(frame)
@@ -728,10 +761,17 @@ class PlayerWidget(QWidget):
     def _on_project_replaced(self, project: Any) -> None:
         self.pause()
         self._project = project
+        self._drop_source()
         self._rebuild_plan(force=True)
+
+    def _drop_source(self) -> None:
+        if self.source is not None:
+            self.source = self.source_in_out = None
+            self.source_changed.emit(None)
 
     def _on_scene_changed(self, scene: Any) -> None:
         self.pause()
+        self._drop_source()
         self._frame = max(0, self.ctx.playhead)
         self._rebuild_plan(force=True)
 
@@ -742,13 +782,13 @@ class PlayerWidget(QWidget):
         self._update_labels()
 
     def _on_playhead_moved(self, frame: int) -> None:
-        if self._own_playhead or frame == self._frame:
+        if self._own_playhead or frame == self._frame or self.source is not None:
             return
         self._go(self._clamp(frame), sync_ctx=False)
 
     def _rebuild_plan(self, force: bool = False) -> None:
         """Re-flatten the scene; re-render if anything the picture depends on changed."""
-        scene = self.ctx.scene
+        scene = self.ctx.scene if self.source is None else self.source.scene
         plan = build_plan(scene, self.ctx.project.resolve_media) if scene is not None else None
         if plan == self._plan and not force:
             return
@@ -787,8 +827,8 @@ class PlayerWidget(QWidget):
         self.timecode.show_timecode(format_timecode(self._frame, fps))
         self.duration_label.setText(f"/ {format_timecode(self.frames, fps)}")
         parts = []
-        if self.ctx.in_out:
-            a, b = self.ctx.in_out
+        if self.in_out:
+            a, b = self.in_out
             parts.append(f"In {format_timecode(a, fps)}  Out {format_timecode(b - 1, fps)}")
         if self._rate:
             parts.append(f"{self._rate:g}×" + ("" if self._audio_mode or self._rate != 1
