@@ -158,6 +158,32 @@ def clear_range(tx: Transaction, track: otio.schema.Track, start: int, end: int,
     return first
 
 
+def ripple_sync_tracks(tx: Transaction, project: Project, edited: otio.schema.Track,
+                       at: int, delta: int) -> None:
+    """Keep sync-locked tracks in step with a ripple on ``edited``: the time from frame
+    ``at`` on moved by ``delta`` frames (``delta`` > 0: a gap of that length is inserted at
+    ``at``; < 0: the frames ``[at, at - delta)`` are taken out, cutting what lies there)."""
+    if delta == 0:
+        return
+    scene = project.scene_of(edited)
+    rate = S.scene_rate(scene)
+    for track in scene.tracks:
+        if track is edited or not S.sync_locked(track, scene) or \
+                S.track_flag(track, "locked") or at >= track_end(track, rate):
+            continue
+        if delta > 0:
+            index = cut_at(tx, track, at, rate, True)
+            tx.insert(track, index, S.new_gap(delta, rate))
+            continue
+        end = at - delta
+        cut = [slot.item.name for slot in layout(track, rate)
+               if slot.is_clip and slot.start < end and slot.end > at]
+        clear_range(tx, track, at, end, rate)
+        if cut:
+            tx.notices.append(f"Sync lock: took {_time(-delta, rate)} out of track "
+                              f"'{track.name}' too ({', '.join(cut)}) to keep it in sync.")
+
+
 def _require_clip(item: Any) -> otio.schema.Clip:
     if not isinstance(item, Clip):
         raise InvalidEditError("Select a clip first.")
@@ -173,9 +199,14 @@ class _PlaceClip(Command):
         super().__init__()
         self.track, self.clip, self.at = track, clip, _check_frames(at, "The position")
 
+    ripples = False  # pushes later items right (sync-locked tracks follow)
+
     def build(self, project: Project, tx: Transaction) -> None:
         _check_kind(self.track, self.clip)
-        tx.insert(self.track, self.place(tx, _rate(project, self.track)), self.clip)
+        rate = _rate(project, self.track)
+        tx.insert(self.track, self.place(tx, rate), self.clip)
+        if self.ripples:
+            ripple_sync_tracks(tx, project, self.track, self.at, item_frames(self.clip, rate))
 
     def place(self, tx: Transaction, rate: float) -> int:
         raise NotImplementedError
@@ -185,6 +216,7 @@ class InsertClip(_PlaceClip):
     """Insert a clip at a time, pushing later items right (splits a clip under it)."""
 
     text = "Insert Clip"
+    ripples = True
 
     def place(self, tx: Transaction, rate: float) -> int:
         return cut_at(tx, self.track, self.at, rate, True)
@@ -250,11 +282,15 @@ class MoveClip(Command):
         tx.remove(src, slot.index)
         if not self.ripple:
             tx.insert(src, slot.index, S.new_gap(slot.duration, rate))
+        if self.ripple:
+            ripple_sync_tracks(tx, project, src, slot.start, -slot.duration)
         if self.insert:
             index = cut_at(tx, self.to_track, self.at, rate, True)
         else:
             index = clear_range(tx, self.to_track, self.at, self.at + slot.duration, rate)
         tx.insert(self.to_track, index, clip)
+        if self.insert:
+            ripple_sync_tracks(tx, project, self.to_track, self.at, slot.duration)
 
 
 class RippleDelete(Command):
@@ -268,7 +304,13 @@ class RippleDelete(Command):
 
     def build(self, project: Project, tx: Transaction) -> None:
         track = _track_of(self.item)
-        tx.remove(track, track.index(self.item))
+        if isinstance(self.item, Transition):
+            tx.remove(track, track.index(self.item))  # takes no track time
+            return
+        rate = _rate(project, track)
+        slot = slot_of(track, self.item, rate)
+        tx.remove(track, slot.index)
+        ripple_sync_tracks(tx, project, track, slot.start, -slot.duration)
 
 
 class Lift(Command):
@@ -356,6 +398,9 @@ class Trim(Command):
             tx.set_range(clip, S.tr(start, new_dur, rate))
             if not self.ripple and d < 0 and track.index(clip) + 1 < len(track):
                 tx.insert(track, track.index(clip) + 1, S.new_gap(-d, rate))
+        if self.ripple:  # later items moved: sync-locked tracks follow
+            at = slot.start if self.edge == "in" else slot.end + min(d, 0)
+            ripple_sync_tracks(tx, project, track, at, -d if self.edge == "in" else d)
 
 
 def _take_room(tx: Transaction, track: otio.schema.Track, index: int, side: int, amount: int,
@@ -441,10 +486,13 @@ class SetSpeed(Command):
         clip = _require_clip(self.clip)
         if not self.MIN <= self.speed <= self.MAX:
             raise InvalidEditError(f"Speed must be between {self.MIN:g}× and {self.MAX:g}×.")
-        rate = _rate(project, _track_of(clip))
+        track = _track_of(clip)
+        rate = _rate(project, track)
         old = S.clip_speed(clip)
         dur = S.frames(clip.source_range.duration, rate)
         new_dur = max(1, round(dur * old / self.speed))
+        end = slot_of(track, clip, rate).end
+        ripple_sync_tracks(tx, project, track, end + min(new_dur - dur, 0), new_dur - dur)
         effects = [e for e in clip.effects if not isinstance(e, otio.schema.LinearTimeWarp)]
         if abs(self.speed - 1.0) > 1e-9:
             effects.append(otio.schema.LinearTimeWarp(name="speed", time_scalar=self.speed))
@@ -493,7 +541,8 @@ def _shortfall(need: int, available: float) -> int:
 
 def place_transition(tx: Transaction, track: otio.schema.Track, left: otio.schema.Clip,
                      kind: S.TransitionKind, frames_: int, rate: float, *,
-                     direction: str, easing: str) -> Transition | None:
+                     direction: str, easing: str,
+                     project: Project | None = None) -> Transition | None:
     """Put a transition on the cut after ``left``, trimming the clips to make room for
     handles they lack (the scene gets shorter by that overlap, like ffmpeg's xfade)."""
     existing, right = _cut_neighbours(track, left)
@@ -522,6 +571,9 @@ def place_transition(tx: Transaction, track: otio.schema.Track, left: otio.schem
             start = S.frames_exact(right.source_range.start_time, rate)
             tx.set_range(right, S.tr(start + need_head * S.clip_speed(right), rdur - need_head,
                                      rate))
+        if (need_tail or need_head) and project is not None:  # the track got shorter
+            cut = slot_of(track, left, rate).end + need_tail
+            ripple_sync_tracks(tx, project, track, cut - need_tail, -(need_tail + need_head))
         if need_tail or need_head:
             tx.notices.append(
                 f"Made room for the {label}: clip '{left.name}' lost {_time(need_tail, rate)} at "
@@ -554,7 +606,7 @@ class AddTransition(Command):
         rate = _rate(project, track)
         self.transition = place_transition(
             tx, track, clip, self.kind, S.seconds_to_frames(self.seconds, rate), rate,
-            direction=self.direction, easing=self.easing)
+            direction=self.direction, easing=self.easing, project=project)
 
 
 class ChangeTransition(Command):
@@ -589,7 +641,7 @@ class ChangeTransition(Command):
                  if self.seconds is None else S.seconds_to_frames(self.seconds, rate))
         left = track[track.index(tr_) - 1]
         placed = place_transition(tx, track, left, kind, total, rate, direction=direction,
-                                  easing=easing)
+                                  easing=easing, project=project)
         if placed is not None:
             self.transition = placed
 
@@ -853,7 +905,12 @@ class AddTrack(Command):
 
     def build(self, project: Project, tx: Transaction) -> None:
         same = [t for t in self.scene.tracks if S.is_audio(t) == (self.kind == "audio")]
-        name = self.name or f"{'A' if self.kind == 'audio' else 'V'}{len(same) + 1}"
+        prefix = "A" if self.kind == "audio" else "V"
+        taken = {t.name for t in self.scene.tracks}
+        number = len(same) + 1
+        while f"{prefix}{number}" in taken:
+            number += 1
+        name = (self.name or "").strip() or f"{prefix}{number}"
         try:
             self.track = S.new_track(self.kind, name, self.role)
         except ValueError as exc:
@@ -882,7 +939,7 @@ class SetTrackFlags(Command):
     """Lock, mute, solo, role or height of a track (allowed on locked tracks)."""
 
     text = "Change Track"
-    FLAGS = ("locked", "muted", "solo", "height", "role")
+    FLAGS = ("locked", "muted", "solo", "height", "role", "sync_lock")
 
     def __init__(self, track: otio.schema.Track, **flags: Any) -> None:
         super().__init__()
@@ -892,6 +949,8 @@ class SetTrackFlags(Command):
         self.track, self.flags = track, flags
         if list(flags) == ["locked"]:
             self.text = "Lock Track" if flags["locked"] else "Unlock Track"
+        elif list(flags) == ["sync_lock"]:
+            self.text = "Sync Lock On" if flags["sync_lock"] else "Sync Lock Off"
 
     def build(self, project: Project, tx: Transaction) -> None:
         for key, value in self.flags.items():
@@ -907,18 +966,60 @@ class SetTrackFlags(Command):
             tx.set_meta(self.track, key, value)
 
 
+class MoveTrack(Command):
+    """Put a track at another position among the scene's tracks (video tracks stack
+    bottom-up in document order: a later video track covers an earlier one)."""
+
+    text = "Move Track"
+
+    def __init__(self, track: otio.schema.Track, index: int) -> None:
+        super().__init__()
+        self.track, self.index = track, index
+
+    def build(self, project: Project, tx: Transaction) -> None:
+        scene = project.scene_of(self.track)
+        tracks = scene.tracks
+        old = tracks.index(self.track)
+        index = min(max(0, self.index), len(tracks) - 1)
+        if index == old:
+            raise InvalidEditError(f"Track '{self.track.name}' is already there.")
+        tx.remove(tracks, old)
+        tx.insert(tracks, index, self.track)
+        tx.touch_scene(scene)
+
+
+def unique_scene_name(project: Project, base: str) -> str:
+    names = {s.name for s in project.scenes}
+    if base not in names:
+        return base
+    number = 2
+    while f"{base} {number}" in names:
+        number += 1
+    return f"{base} {number}"
+
+
+def _scene_index(project: Project, scene: otio.schema.Timeline) -> int:
+    for i, item in enumerate(project.collection):
+        if item is scene:
+            return i
+    raise InvalidEditError(f"Scene '{scene.name}' is not in this project.")
+
+
 class AddScene(Command):
     text = "Add Scene"
 
     def __init__(self, name: str, fps: float = S.DEFAULT_FPS,
                  size: tuple[int, int] = S.DEFAULT_SIZE, max_clips: int = S.DEFAULT_MAX_CLIPS,
-                 with_tracks: bool = True) -> None:
+                 with_tracks: bool = True, index: int | None = None) -> None:
         super().__init__()
         self.name, self.fps, self.size, self.max_clips = name, fps, size, max_clips
-        self.with_tracks = with_tracks
+        self.with_tracks, self.index = with_tracks, index
         self.scene: otio.schema.Timeline | None = None
 
     def build(self, project: Project, tx: Transaction) -> None:
+        self.name = (self.name or "").strip()
+        if not self.name:
+            raise InvalidEditError("A scene needs a name.")
         if any(s.name == self.name for s in project.scenes):
             raise InvalidEditError(f"There is already a scene named {self.name!r}.")
         scene = S.new_scene(self.name, self.fps, self.size, self.max_clips)
@@ -927,8 +1028,17 @@ class AddScene(Command):
             scene.tracks.append(S.new_track("audio", "Dialogue", S.TrackRole.DIALOGUE))
             scene.tracks.append(S.new_track("audio", "Music", S.TrackRole.MUSIC))
         self.scene = scene
-        tx.insert(project.collection, len(project.collection), scene)
+        coll = project.collection
+        index = len(coll) if self.index is None else min(max(0, self.index), len(coll))
+        tx.insert(coll, index, scene)
         tx.touch_scene(scene)
+
+    @classmethod
+    def like(cls, project: Project, scene: otio.schema.Timeline, name: str,
+             **kwargs: Any) -> AddScene:
+        """A new scene with ``scene``'s frame rate, size and clip limit."""
+        return cls(name, S.scene_rate(scene), S.scene_size(scene), S.scene_max_clips(scene),
+                   **kwargs)
 
 
 class RemoveScene(Command):
@@ -939,9 +1049,124 @@ class RemoveScene(Command):
         self.scene = scene
 
     def build(self, project: Project, tx: Transaction) -> None:
+        if len(project.scenes) <= 1:
+            raise InvalidEditError("A project keeps at least one scene; add another before "
+                                   f"deleting '{self.scene.name}'.")
+        tx.remove(project.collection, _scene_index(project, self.scene))
+
+
+class MoveScene(Command):
+    """Reorder the scenes: ``scene`` goes to position ``index`` among them."""
+
+    text = "Move Scene"
+
+    def __init__(self, scene: otio.schema.Timeline, index: int) -> None:
+        super().__init__()
+        self.scene, self.index = scene, index
+
+    def build(self, project: Project, tx: Transaction) -> None:
+        scenes = project.scenes
+        if not any(s is self.scene for s in scenes):
+            raise InvalidEditError(f"Scene '{self.scene.name}' is not in this project.")
+        index = min(max(0, self.index), len(scenes) - 1)
+        others = [s for s in scenes if s is not self.scene]
+        if others[:index] + [self.scene] + others[index:] == scenes:
+            raise InvalidEditError(f"Scene '{self.scene.name}' is already there.")
         coll = project.collection
-        index = next(i for i, s in enumerate(coll) if s is self.scene)
-        tx.remove(coll, index)
+        tx.remove(coll, _scene_index(project, self.scene))
+        # the collection may hold non-scene children: go by the scene now at ``index``
+        at = _scene_index(project, others[index]) if index < len(others) else len(coll)
+        tx.insert(coll, at, self.scene)
+        tx.touch_scene(self.scene)
+
+
+def _fresh_ids(scene: otio.schema.Timeline) -> None:
+    """New ids for a copied scene and its clips (copies are separate objects)."""
+    S.ns(scene)["id"] = S.new_id()
+    for clip in scene.find_clips():
+        if S.NS in clip.metadata:
+            S.ns(clip)["id"] = S.new_id()
+
+
+class DuplicateScene(Command):
+    """A copy of a scene (its tracks, clips, transitions and markers) after it."""
+
+    text = "Duplicate Scene"
+
+    def __init__(self, scene: otio.schema.Timeline, name: str | None = None) -> None:
+        super().__init__()
+        self.source, self.name = scene, name
+        self.scene: otio.schema.Timeline | None = None
+
+    def build(self, project: Project, tx: Transaction) -> None:
+        index = _scene_index(project, self.source)
+        name = (self.name or "").strip() or unique_scene_name(project,
+                                                              f"{self.source.name} copy")
+        if any(s.name == name for s in project.scenes):
+            raise InvalidEditError(f"There is already a scene named {name!r}.")
+        scene = self.source.clone()
+        scene.name = name
+        _fresh_ids(scene)
+        self.scene = scene
+        tx.insert(project.collection, index + 1, scene)
+        tx.touch_scene(scene)
+
+
+class ClipsToNewScene(Command):
+    """Move (or copy) clips into a new scene after theirs, keeping their tracks and their
+    timing relative to the first of them; moved clips leave gaps behind."""
+
+    def __init__(self, clips: list[otio.schema.Clip], name: str | None = None, *,
+                 copy: bool = False) -> None:
+        super().__init__()
+        self.clips, self.name, self.copy = list(clips), name, copy
+        self.text = "Copy Clips to New Scene" if copy else "Move Clips to New Scene"
+        self.scene: otio.schema.Timeline | None = None
+
+    def build(self, project: Project, tx: Transaction) -> None:
+        clips = [_require_clip(c) for c in self.clips]
+        if not clips:
+            raise InvalidEditError("Select the clips to put in the new scene first.")
+        source = project.scene_of(_track_of(clips[0]))
+        if any(project.scene_of(_track_of(c)) is not source for c in clips):
+            raise InvalidEditError("Select clips of one scene.")
+        rate = S.scene_rate(source)
+        placed = []  # (track index, start, clip)
+        for clip in clips:
+            track = _track_of(clip)
+            placed.append((source.tracks.index(track), slot_of(track, clip, rate).start, clip))
+        first = min(start for _, start, _ in placed)
+        name = (self.name or "").strip() or unique_scene_name(project, f"{source.name} part")
+        add = AddScene.like(project, source, name, with_tracks=False,
+                            index=_scene_index(project, source) + 1)
+        add.build(project, tx)
+        scene = self.scene = add.scene
+        assert scene is not None
+        for track in source.tracks:
+            copy_ = S.new_track("audio" if S.is_audio(track) else "video", track.name,
+                                S.track_role(track))
+            for key in ("locked", "muted", "solo", "height", "sync_lock"):
+                if key in S.ns(track):
+                    S.ns(copy_)[key] = S.get(track, key)
+            S.ns(copy_)["locked"] = False
+            tx.insert(scene.tracks, len(scene.tracks), copy_)
+        for index, start, clip in sorted(placed, key=lambda p: (p[0], p[1])):
+            track = _track_of(clip)
+            if self.copy:
+                moved = clip.clone()
+                if S.NS in moved.metadata:
+                    S.ns(moved)["id"] = S.new_id()
+            else:
+                moved = clip
+                slot = slot_of(track, clip, rate)
+                tx.remove(track, slot.index)
+                tx.insert(track, slot.index, S.new_gap(slot.duration, rate))
+            target = scene.tracks[index]
+            at = start - first
+            end = track_end(target, rate)
+            if at > end:
+                tx.insert(target, len(target), S.new_gap(at - end, rate))
+            tx.insert(target, len(target), moved)
 
 
 class SetProjectMeta(Command):

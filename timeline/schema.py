@@ -180,6 +180,17 @@ def track_flag(track: otio.schema.Track, name: str) -> bool:
     return bool(get(track, name, False))
 
 
+def sync_locked(track: otio.schema.Track, scene: otio.schema.Timeline | None = None) -> bool:
+    """Whether ripple edits on other tracks keep this track in sync. Unless set on the
+    track, audio tracks are locked to the pictures above them and video tracks are not."""
+    value = get(track, "sync_lock")
+    if value is not None:
+        return bool(value)
+    if not is_audio(track):
+        return False
+    return scene is None or any(not is_audio(t) for t in scene.tracks)
+
+
 def clip_speed(clip: otio.schema.Clip) -> float:
     for effect in clip.effects:
         if isinstance(effect, otio.schema.LinearTimeWarp):
