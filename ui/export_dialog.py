@@ -10,6 +10,7 @@ written under the output name and the temporary ``.parts`` folder is removed.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -51,6 +52,8 @@ CANCEL_GRACE_S = 3.0  # how long a cancelled child may take to stop before it is
 STAGES = {"audio": "Analysing audio loudness…", "video": "Rendering video…",
           "mux": "Writing the file…"}
 _UNSAFE = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
+
+log = logging.getLogger(__name__)
 
 
 def _load_settings() -> Any:
@@ -107,6 +110,7 @@ class ExportDialog(QDialog):
         self.ctx = ctx
         self.settings = ctx.settings if ctx.settings is not None else _load_settings()
         self.process: ExportProcess | None = None
+        self.record: Any = None  # services.render.ExportRecord of the running export
         self.result: Any = None
         self.error: str | None = None
         self._starter: threading.Thread | None = None

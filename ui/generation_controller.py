@@ -20,8 +20,8 @@ import opentimelineio as otio
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..generation.errors import InvalidInputError
-from ..generation.request import GenerationRequest
 from ..generation.providers.factory import provider_name
+from ..generation.request import GenerationRequest
 from ..jobs import ACTIVE, EmbeddedConsumer, Job, JobQueue, JobStore, make_huey
 from ..timeline import schema as S
 
@@ -129,7 +129,7 @@ class GenerationController(QObject):
             self.jobs = jobs
             self.by_id = {job.id: job for job in jobs}
             self.jobs_updated.emit(jobs)
-        if any(j.done and not j.take_applied for j in jobs):
+        if any(j.kind == "generation" and j.done and not j.take_applied for j in jobs):
             self.apply_finished()
         if self.consumer is None and any(j.status in ACTIVE for j in jobs):
             self.ensure_consumer()

@@ -1,5 +1,6 @@
-"""The Jobs dock: the project's generation jobs (live from the generation controller) and the
-exports of this session, with Retry / Cancel for the selected job and the spend so far."""
+"""The Jobs dock: the project's jobs of every kind from the ledger (generations and exports,
+live from the generation controller), with Retry / Cancel for the selected job and the spend
+so far."""
 
 from __future__ import annotations
 
@@ -141,6 +142,9 @@ class JobsPanel(QWidget):
         item.setToolTip(tip or text)
 
     def _fill_job(self, row: int, job: Job) -> None:
+        if job.kind != "generation":
+            self._fill_other(row, job)
+            return
         request = job.request or {}
         self._set(row, METHOD, str(request.get("method", "")))
         self._set(row, PROMPT, str(request.get("prompt", "")).replace("\n", " "))
@@ -151,6 +155,24 @@ class JobsPanel(QWidget):
                   f"estimated ${job.est_cost:.2f}" + (
                       f", charged ${job.actual_cost:.2f}" if job.actual_cost is not None
                       else ""))
+        self._set(row, CREATED, _created(job.created_at))
+        bar = self.table.cellWidget(row, PROGRESS)
+        value = 100 if job.status == "succeeded" else int(round(job.progress * 100))
+        if bar.value() != value:
+            bar.setValue(value)
+
+    def _fill_other(self, row: int, job: Job) -> None:
+        """A job of another kind (an export): its output, its status, no cost."""
+        payload = job.payload or {}
+        out = str(job.output_path or payload.get("out") or "")
+        seconds = float((job.info or {}).get("duration") or 0.0)
+        name = f"{Path(out).name} ({seconds:.1f} s) → {out}" if seconds else out
+        self._set(row, METHOD, job.kind)
+        self._set(row, PROMPT, name, out)
+        self._set(row, MODEL, job.model)
+        self._set(row, STATUS, "Exported" if job.kind == "export" and job.status == "succeeded"
+                  else status_text(job), job.error_message or job.message)
+        self._set(row, COST, "")
         self._set(row, CREATED, _created(job.created_at))
         bar = self.table.cellWidget(row, PROGRESS)
         value = 100 if job.status == "succeeded" else int(round(job.progress * 100))
@@ -168,8 +190,13 @@ class JobsPanel(QWidget):
         bar.setValue(100)
 
     def add_export(self, result: Any) -> None:
-        """Add a finished export (``render.export.RenderResult`` or a path)."""
+        """Add a finished export (``render.export.RenderResult`` or a path): exports the
+        export dialog recorded in the job ledger show as its rows; others for this session."""
         path = str(getattr(result, "path", result))
+        if self.controller is not None:
+            self.controller.poll()
+            if any(j.kind == "export" and j.output_path == path for j in self.jobs.values()):
+                return
         seconds = float(getattr(result, "duration", 0) or 0)
         self.exports.append({"path": path, "created": time.time(),
                              "name": f"{Path(path).name} ({seconds:.1f} s) → {path}"})
@@ -220,7 +247,8 @@ class JobsPanel(QWidget):
         job = self.selected_job()
         has = self.controller is not None and job is not None
         self.retry_button.setEnabled(has and job.status in RETRYABLE)
-        self.cancel_button.setEnabled(has and job.status in ACTIVE)
+        self.cancel_button.setEnabled(has and job.status in ACTIVE
+                                      and not job.info.get("external"))
 
     def retry_selected(self) -> None:
         job = self.selected_job()
