@@ -40,3 +40,28 @@ def project(tmp_path: Path) -> Path:
     path = tmp_path / "P.aladdin"
     new_project(path)
     return path
+
+
+@pytest.fixture
+def voice_queue(tmp_path: Path):
+    """``voice_queue(settings=None, workers=3)``: a JobQueue (SqliteHuey + ledger in
+    tmp_path) with a running embedded consumer, closed at teardown."""
+    from aladdin_studio.config import Settings
+    from aladdin_studio.jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey
+
+    made: list = []
+
+    def make(settings: Settings | None = None, workers: int = 3, **options):
+        settings = settings or Settings(max_generations_per_hour=500)
+        options.setdefault("backoff_base", 0.01)
+        options.setdefault("poll_interval", 0.02)
+        queue = JobQueue(make_huey(settings, path=tmp_path / f"q{len(made)}.sqlite3"),
+                         JobStore(tmp_path / "jobs.sqlite3"), None, settings, **options)
+        consumer = EmbeddedConsumer(queue.huey, workers, queue=queue, tick=0.05)
+        consumer.start()
+        made.append(consumer)
+        return queue
+
+    yield make
+    for consumer in made:
+        assert consumer.close(10)

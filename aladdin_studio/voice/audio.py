@@ -1,0 +1,54 @@
+"""Audio files of the voice package: everything lands as 48 kHz mono 16-bit WAV (the render
+engine's rate), written atomically."""
+
+from __future__ import annotations
+
+import io
+import wave
+from pathlib import Path
+
+import av
+import numpy as np
+
+from aladdin_studio.files import atomic_path
+
+__all__ = ["RATE", "decode", "duration", "write_wav"]
+
+RATE = 48_000
+
+
+def decode(data: bytes | str | Path, rate: int = RATE) -> np.ndarray:
+    """Mono float32 samples at ``rate`` of encoded audio (bytes or a file: MP3, WAV...)."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else str(data)
+    chunks = []
+    with av.open(source) as container:
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1))
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().reshape(-1))
+    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+
+
+def pcm16(data: bytes) -> np.ndarray:
+    """Float samples of raw little-endian 16-bit mono PCM."""
+    return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def write_wav(path: str | Path, samples: np.ndarray, rate: int = RATE) -> Path:
+    """Write mono ``samples`` as 16-bit WAV at ``path`` (atomically)."""
+    path = Path(path)
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
+    with atomic_path(path) as tmp:
+        with wave.open(str(tmp), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(pcm.tobytes())
+    return path
+
+
+def duration(samples: np.ndarray, rate: int = RATE) -> float:
+    return len(samples) / float(rate)

@@ -1,0 +1,110 @@
+"""Dialogue scripts: ``CHARACTER: text`` lines with an optional ``(emotion)``, or
+fountain-style blocks (a CHARACTER line in capitals, an optional ``(parenthetical)``, then the
+dialogue lines up to a blank line)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import VoiceInputError
+
+__all__ = ["ScriptLine", "parse_script", "read_script"]
+
+MAX_LINE_CHARS = 5000  # ElevenLabs' limit per request
+_COLON = re.compile(r"^\s*([^\s:()][^:()]{0,40}?)\s*(?:\(([^)]{1,40})\))?\s*:\s*(.+?)\s*$")
+_LEADING_EMOTION = re.compile(r"^\(([^)]{1,40})\)\s*(.*)$")
+_CUE = re.compile(r"^\s*@?([A-Z][A-Z0-9 .'\-]{0,40}?)\s*(\(V\.O\.\)|\(O\.S\.\)|\(CONT'D\))?\s*$")
+_SCENE = re.compile(r"^\s*(INT|EXT|EST|INT\./EXT|I/E)[. ]", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ScriptLine:
+    character: str
+    text: str
+    emotion: str = ""
+    at: float | None = None  # seconds from the scene start, when the script gives times
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _clean_emotion(value: str | None) -> str:
+    return (value or "").strip().strip("()").strip().lower()
+
+
+def _check(lines: list[ScriptLine]) -> list[ScriptLine]:
+    if not lines:
+        raise VoiceInputError("The script has no dialogue lines; write them as "
+                              "'NAME: text' or 'NAME (emotion): text'.")
+    for n, line in enumerate(lines, 1):
+        if len(line.text) > MAX_LINE_CHARS:
+            raise VoiceInputError(f"Line {n} ({line.character}) is {len(line.text)} characters; "
+                                  f"the limit is {MAX_LINE_CHARS}.")
+    return lines
+
+
+def _name(raw: str) -> str:
+    return " ".join(raw.split()).title() if raw.isupper() else " ".join(raw.split())
+
+
+def _parse_colon(text: str) -> list[ScriptLine] | None:
+    lines: list[ScriptLine] = []
+    for n, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith(("#", "//")):
+            continue
+        m = _COLON.match(raw)
+        if m is None:
+            return None if not lines else _bad(n, raw)
+        name, emotion, said = m.group(1), m.group(2), m.group(3)
+        lead = _LEADING_EMOTION.match(said)
+        if lead and not emotion:
+            emotion, said = lead.group(1), lead.group(2)
+        if not said.strip():
+            _bad(n, raw)
+        lines.append(ScriptLine(_name(name), said.strip(), _clean_emotion(emotion)))
+    return lines
+
+
+def _bad(n: int, raw: str) -> list[ScriptLine]:
+    raise VoiceInputError(f"Script line {n} is not 'NAME: text': {raw.strip()[:60]!r}")
+
+
+def _parse_fountain(text: str) -> list[ScriptLine]:
+    lines: list[ScriptLine] = []
+    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
+    for block in blocks:
+        rows = [r for r in block.split("\n") if r.strip()]
+        if len(rows) < 2 or _SCENE.match(rows[0]):
+            continue
+        m = _CUE.match(rows[0])
+        if m is None or not rows[0].strip().isupper() and not rows[0].lstrip().startswith("@"):
+            continue
+        emotion, body = "", rows[1:]
+        if body and body[0].strip().startswith("(") and body[0].strip().endswith(")"):
+            emotion, body = _clean_emotion(body[0]), body[1:]
+        said = " ".join(r.strip() for r in body if not r.strip().startswith("("))
+        if said:
+            lines.append(ScriptLine(_name(m.group(1)), said, emotion))
+    return lines
+
+
+def parse_script(text: str) -> list[ScriptLine]:
+    """The dialogue lines of a script (colon lines, else fountain blocks)."""
+    colon = _parse_colon(text)
+    if colon:
+        return _check(colon)
+    return _check(_parse_fountain(text))
+
+
+def read_script(path: str | Path) -> list[ScriptLine]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise VoiceInputError(f"No script file {path}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VoiceInputError(f"Cannot read the script {path}: {exc}") from None
+    return parse_script(text)

@@ -1,0 +1,349 @@
+"""The voice service: what the CLI and the editor call (no Qt).
+
+Voices: design (profile → description → 3 previews), save the chosen preview, list/search/
+get/delete, assign a voice to a character. Dialogue: a script becomes voice jobs on the shared
+queue (characters without a voice get a distinct default one, reported), then the finished
+jobs become one undo step on the dialogue track. Sound effects likewise on the sfx track.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import opentimelineio as otio
+
+from aladdin_studio import paths
+
+from ..timeline import commands as C
+from ..timeline.document import Project
+from .errors import VoiceInputError
+from .jobs import VoicePayload, output
+from .library import VoiceLibrary, characters, find_character, new_character, set_character_command
+from .placement import (
+    PlacedLine,
+    line_record,
+    line_take_command,
+    place_lines_command,
+    place_sfx_command,
+)
+from .profiles import Character, TTSSettings, VoiceProfile, describe_character
+from .providers.base import Preview, SoundRequest, SpeechRequest, SpeechResult
+from .providers.factory import get_provider, provider_name
+from .script import ScriptLine
+
+if TYPE_CHECKING:
+    from aladdin_studio.config import Settings
+    from aladdin_studio.jobs.queue import JobQueue
+    from aladdin_studio.jobs.store import Job
+
+__all__ = ["DialogueBatch", "VoiceService"]
+
+
+@dataclass
+class LinePlan:
+    line: ScriptLine
+    character: Character
+    settings: TTSSettings
+    job_id: str = ""
+
+
+@dataclass
+class DialogueBatch:
+    """A submitted script: its lines, their jobs, and where they go."""
+
+    scene: str
+    lines: list[LinePlan]
+    start: float = 0.0
+    gap: float = 0.3
+    new_characters: list[Character] = field(default_factory=list)  # created with a default voice
+    provider: str = "local"
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [p.job_id for p in self.lines]
+
+    def report(self) -> list[str]:
+        return [f"'{c.name}' had no voice; gave them the default voice {c.voice.voice_id} "
+                f"({c.voice.name}). Design a better one in Voice > Character Voices."
+                for c in self.new_characters if c.voice is not None]
+
+
+class VoiceService:
+    def __init__(self, queue: JobQueue | None = None, settings: Settings | None = None, *,
+                 provider: str | None = None, library: VoiceLibrary | None = None) -> None:
+        if settings is None:
+            from aladdin_studio.config import load_settings
+
+            settings = load_settings()
+        self.settings = settings
+        self.queue = queue
+        self.provider_name = provider_name(settings, provider)
+        self.library = library or VoiceLibrary()
+
+    @property
+    def provider(self) -> Any:
+        return get_provider(self.provider_name, self.settings)
+
+    # --- voices -----------------------------------------------------------------------
+
+    def design(self, profile: VoiceProfile, text: str | None = None) -> tuple[str, list[Preview]]:
+        """Three previews for ``profile`` (its description drives the voice description)."""
+        description = describe_character(profile.name, profile.description, profile.gender,
+                                         profile.age, profile.accent, profile.style)
+        out_dir = paths.cache_dir() / "voice-previews" / uuid.uuid4().hex[:12]
+        return description, self.provider.design(description, profile, out_dir, text)
+
+    def save_designed(self, profile: VoiceProfile, preview: Preview,
+                      keep_sample_in: Path | None = None) -> VoiceProfile:
+        """Create the chosen preview as a voice and keep it in the user voice library."""
+        if keep_sample_in is not None:
+            keep_sample_in.mkdir(parents=True, exist_ok=True)
+            target = keep_sample_in / f"voice-sample-{preview.generated_voice_id[:20]}.wav"
+            target.write_bytes(Path(preview.path).read_bytes())
+            preview = replace(preview, path=target)
+        voice = self.provider.create_voice(replace(profile, provider=self.provider_name),
+                                           preview)
+        return self.library.save(voice)
+
+    def list_voices(self, search: str = "") -> list[VoiceProfile]:
+        return self.provider.list_voices(search)
+
+    def delete_voice(self, name_or_id: str) -> VoiceProfile | None:
+        """Delete from the account (ElevenLabs) and the library; the library entry removed."""
+        saved = self.library.find(name_or_id)
+        voice_id = saved.voice_id if saved else name_or_id
+        if (saved.provider if saved else self.provider_name) == "elevenlabs":
+            get_provider("elevenlabs", self.settings).delete_voice(voice_id)
+        if saved is not None:
+            self.library.remove(saved.name)
+        return saved
+
+    def assign_command(self, project: Project, character_name: str, voice: VoiceProfile,
+                       description: str | None = None) -> C.Command:
+        """Give a character (created if new) this voice: an undoable step."""
+        existing = find_character(project, character_name)
+        if existing is None:
+            character = new_character(character_name, description or "", voice=voice)
+        else:
+            character = replace(existing, voice=voice,
+                                description=description if description is not None
+                                else existing.description)
+        return set_character_command(project, character,
+                                     f"Assign Voice to '{character.name}'")
+
+    # --- dialogue ---------------------------------------------------------------------
+
+    def _default_voice(self, name: str, taken: set[str]) -> VoiceProfile:
+        """A voice for a character without one, distinct from ``taken`` voice ids."""
+        base = VoiceProfile(name, f"Default voice of {name}", "neutral")
+        if self.provider_name == "local":
+            from .providers.local import distinct_voice_ids
+
+            genders = ("male", "female", "neutral")
+            index = len(taken)
+            for step in range(len(genders)):
+                profile = replace(base, gender=genders[(index + step) % len(genders)])
+                ids = distinct_voice_ids(profile, taken, 1)
+                if ids:
+                    return replace(profile, provider="local", voice_id=ids[0])
+            raise VoiceInputError("No free offline voice is left for a new character.")
+        for voice in self.provider.list_voices():
+            if voice.voice_id not in taken:
+                return replace(voice, name=name, provider="elevenlabs")
+        raise VoiceInputError("Every voice of the ElevenLabs account is already used in this "
+                              "scene; design one in Voice > Character Voices.")
+
+    def plan_script(self, project: Project, scene: otio.schema.Timeline,
+                    lines: list[ScriptLine],
+                    overrides: list[dict[str, Any] | None] | None = None
+                    ) -> tuple[list[LinePlan], list[Character]]:
+        """Each line with its character and settings; characters without a voice (or with a
+        voice of another provider) get a distinct default voice, returned as new ones."""
+        if not lines:
+            raise VoiceInputError("The script has no lines.")
+        known = {c.name.lower(): c for c in characters(project)}
+        taken = {c.voice.voice_id for c in known.values() if c.voice is not None}
+        created: dict[str, Character] = {}
+        plans = []
+        for i, line in enumerate(lines):
+            key = line.character.strip().lower()
+            character = created.get(key) or known.get(key)
+            if character is None or character.voice is None or \
+                    character.voice.provider != self.provider_name:
+                voice = self._default_voice(line.character, taken)
+                taken.add(voice.voice_id)
+                character = (replace(character, voice=voice) if character is not None
+                             else new_character(line.character, voice=voice))
+                created[key] = character
+            override = (overrides[i] if overrides and i < len(overrides) else None) or {}
+            plans.append(LinePlan(line, character, character.tts.override(override)))
+        del scene  # the scene's own characters are the project's (one library per project)
+        return plans, list(created.values())
+
+    def _speech_payload(self, plan: LinePlan, previous: str = "", nxt: str = "") -> VoicePayload:
+        request = SpeechRequest(plan.line.text, plan.character.voice, plan.settings,
+                                plan.line.emotion, previous, nxt)
+        return VoicePayload("speech", self.provider_name, request.to_dict(),
+                            f"{plan.character.name}: {plan.line.text}"[:80])
+
+    def submit_script(self, project: Project, project_path: str | Path,
+                      scene: otio.schema.Timeline, lines: list[ScriptLine], *,
+                      start: float = 0.0, gap: float = 0.3,
+                      overrides: list[dict[str, Any] | None] | None = None) -> DialogueBatch:
+        """Queue one voice job per line; the batch says where they land."""
+        queue = self._queue()
+        plans, created = self.plan_script(project, scene, lines, overrides)
+        for i, plan in enumerate(plans):
+            previous = plans[i - 1].line.text if i > 0 else ""
+            nxt = plans[i + 1].line.text if i + 1 < len(plans) else ""
+            plan.job_id = queue.submit(self._speech_payload(plan, previous, nxt),
+                                       project_path).id
+        return DialogueBatch(scene.name, plans, start, gap, created, self.provider_name)
+
+    def _queue(self) -> JobQueue:
+        if self.queue is None:
+            raise VoiceInputError("No job queue is running.")
+        return self.queue
+
+    def jobs(self, job_ids: list[str]) -> list[Job]:
+        return [self._queue().store.get(j) for j in job_ids]
+
+    def wait(self, job_ids: list[str], timeout: float = 600.0,
+             on_progress: Callable[[list[Job]], None] | None = None) -> list[Job]:
+        """Poll the ledger until every job is done (a consumer must be running)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            jobs = self.jobs(job_ids)
+            if on_progress is not None:
+                on_progress(jobs)
+            if all(j.done for j in jobs):
+                return jobs
+            if time.monotonic() > deadline:
+                raise VoiceInputError(f"Voice jobs still running after {timeout:.0f} s.")
+            time.sleep(0.05)
+
+    @staticmethod
+    def failures(jobs: list[Job]) -> list[str]:
+        return [f"{j.payload.get('label') or j.id[:8]}: {j.error_message or j.status}"
+                for j in jobs if j.status != "succeeded"]
+
+    def place_command(self, project: Project, batch: DialogueBatch,
+                      scene: otio.schema.Timeline | None = None) -> C.Macro:
+        """The finished batch on the dialogue track, with its new characters: one step."""
+        jobs = self.jobs(batch.job_ids)
+        bad = self.failures(jobs)
+        if bad:
+            raise VoiceInputError(f"{len(bad)} line(s) failed: " + "; ".join(bad))
+        scene = scene or project.scene(batch.scene)
+        placed = [self._placed(plan.line, plan.character.name, plan.settings, job)
+                  for plan, job in zip(batch.lines, jobs, strict=True)]
+        extra = [set_character_command(project, c) for c in batch.new_characters]
+        return _chain_characters(project, place_lines_command(
+            project, scene, placed, start=batch.start, gap=batch.gap), extra)
+
+    @staticmethod
+    def _placed(line: ScriptLine, character: str, settings: TTSSettings, job: Job) -> PlacedLine:
+        path, info = output(job)
+        result = SpeechResult.from_dict({**info, "path": str(path)})
+        if job.cached_from:
+            result.cost, result.characters = 0.0, 0
+        return PlacedLine(result, character, line.text, line.emotion, job.id, line.at,
+                          settings.to_dict(), job.cached_from)
+
+    # --- regenerate a line ------------------------------------------------------------
+
+    def regenerate(self, project: Project, project_path: str | Path, clip: otio.schema.Clip,
+                   overrides: dict[str, Any] | None = None) -> str:
+        """Queue a new take of a dialogue clip (skips the cache); returns the job id."""
+        record = line_record(clip)
+        if not record:
+            raise VoiceInputError(f"Clip '{clip.name}' is not a generated dialogue line.")
+        character = find_character(project, str(record.get("character", "")))
+        if character is None or character.voice is None:
+            raise VoiceInputError(f"Character '{record.get('character')}' has no voice.")
+        settings = TTSSettings.from_dict(record.get("settings")).override(overrides)
+        line = ScriptLine(character.name, str(record["text"]), str(record.get("emotion", "")))
+        payload = self._speech_payload(LinePlan(line, character, settings))
+        return self._queue().submit(payload, project_path, new_take=True).id
+
+    def take_command(self, project: Project, clip: otio.schema.Clip, job_id: str) -> C.Macro:
+        job = self._queue().store.get(job_id)
+        record = line_record(clip)
+        line = ScriptLine(str(record.get("character", "")), str(record.get("text", "")),
+                          str(record.get("emotion", "")))
+        settings = TTSSettings.from_dict(VoicePayload.from_dict(job.payload).request
+                                         .get("settings"))
+        return line_take_command(project, clip, self._placed(line, line.character, settings,
+                                                             job))
+
+    # --- sound effects ----------------------------------------------------------------
+
+    def submit_sfx(self, project_path: str | Path, request: SoundRequest) -> str:
+        payload = VoicePayload("sfx", self.provider_name, request.to_dict(),
+                               f"SFX: {request.prompt}"[:80])
+        return self._queue().submit(payload, project_path).id
+
+    def sfx_command(self, project: Project, scene: otio.schema.Timeline, job_id: str,
+                    at: float) -> C.Macro:
+        job = self._queue().store.get(job_id)
+        path, info = output(job)
+        result = SpeechResult.from_dict({**info, "path": str(path)})
+        request = SoundRequest.from_dict(job.payload["request"])
+        line = PlacedLine(result, "", request.prompt, job_id=job.id,
+                          settings={"duration": request.duration,
+                                    "prompt_influence": request.prompt_influence,
+                                    "loop": request.loop})
+        return place_sfx_command(project, scene, line, at, request.prompt)
+
+
+def _chain_characters(project: Project, macro: C.Macro, extra: list[C.Command]) -> C.Macro:
+    """Put the character commands first in the same undo step (each sees the previous)."""
+    if not extra:
+        return macro
+    merged = _CharacterList(project, extra)
+    macro.commands.insert(0, merged)
+    return macro
+
+
+class _CharacterList(C.Command):
+    """Several characters added in one step (each SetProjectMeta was built from the library
+    as it was, so they are re-derived here)."""
+
+    text = "Add Characters"
+
+    def __init__(self, project: Project, commands: list[C.Command]) -> None:
+        super().__init__()
+        self.values = [cmd.value for cmd in commands]  # type: ignore[attr-defined]
+
+    def build(self, project: Project, tx: Any) -> None:
+        merged: dict[str, dict[str, Any]] = {}
+        for entries in self.values:
+            for entry in entries:
+                merged[entry["id"]] = entry
+        current = [c.to_dict() for c in characters(project)]
+        by_id = {e["id"]: e for e in current}
+        by_id.update(merged)
+        tx.set_meta(project.collection, "characters", list(by_id.values()))
+        tx.topics.add("characters")
+
+
+def scene_named(project: Project, name: str | None) -> otio.schema.Timeline:
+    if not project.scenes:
+        raise VoiceInputError("The project has no scene.")
+    if name is None:
+        return project.scenes[0]
+    for scene in project.scenes:
+        if scene.name == name:
+            return scene
+    raise VoiceInputError(f"No scene named '{name}'; scenes: "
+                          f"{', '.join(s.name for s in project.scenes)}.")
+
+
+def line_settings(clip: otio.schema.Clip) -> dict[str, Any]:
+    return dict(line_record(clip).get("settings") or {})
+
