@@ -196,6 +196,14 @@ class LoudnessMeter:
         c = np.concatenate([[0.0], np.cumsum(steps)])
         return (c[_SUB_BLOCKS:] - c[:-_SUB_BLOCKS]) / _SUB_BLOCKS
 
+    def recent(self, seconds: float = 3.0) -> float:
+        """Ungated loudness (LUFS) of the last ``seconds`` of complete 100 ms steps: 3 s is
+        EBU R128's short-term loudness, 0.4 s its momentary loudness; ``-inf`` before the
+        first step or in silence."""
+        n = max(1, int(round(seconds * 10)))
+        steps = self._steps[-n:]
+        return _loudness(sum(steps) / len(steps)) if steps else float("-inf")
+
     def integrated(self) -> float:
         """Gated integrated loudness in LUFS; ``-inf`` for silence or < 400 ms of audio."""
         z = self.block_powers()

@@ -63,6 +63,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..render.plan import ScenePlan, build_plan
+from .audio_meters import AudioMeters
 from .audio_output import AudioOutput
 from .editor_context import EditorContext
 from .frame_server import FrameServer, RenderedFrame
@@ -350,7 +351,13 @@ class PlayerWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.view, 1)
+        picture = QHBoxLayout()
+        picture.setContentsMargins(0, 0, 0, 0)
+        picture.setSpacing(0)
+        picture.addWidget(self.view, 1)
+        self.meters = AudioMeters(self)  # peaks + short-term loudness of what is heard
+        picture.addWidget(self.meters)
+        layout.addLayout(picture, 1)
         layout.addLayout(bar)
         layout.addWidget(self.info_label)
 
@@ -631,6 +638,7 @@ class PlayerWidget(QWidget):
             self._request_seek(self._frame)
 
     def _start_stream(self, start: int) -> None:
+        self.meters.reset()
         plan, preview = self._plan, self.ctx.preview
         if plan is None or preview is None:
             return
@@ -653,6 +661,7 @@ class PlayerWidget(QWidget):
         self._timer.start()
 
     def _stop_stream(self) -> None:
+        self.meters.stopped()
         self._timer.stop()
         self.server.stop()
         self.audio.stop()
@@ -717,8 +726,9 @@ class PlayerWidget(QWidget):
         now = time.perf_counter()
         if due:
             for _ in range(due - 1):
-                self._pending.popleft()
+                self.meters.feed(self._pending.popleft().audio)  # dropped, but heard
             rf = self._pending.popleft()
+            self.meters.feed(rf.audio)
             self.server.consumed(self._stream_seq, due)
             self.dropped_frames += due - 1
             if isinstance(clock, MonotonicClock) and not clock.running:
