@@ -1,0 +1,282 @@
+"""The FastAPI application: the design doc's routes under ``/api/v1`` (OpenAPI at ``/docs``).
+
+Routes translate requests into service calls (``backend``, ``generate``, ``media``) and
+shape the answers (``views``); they hold no logic of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ..errors import ErrorKind
+from ..jobs import Job
+from .access import token_matches
+from .backend import ApiBackend
+from .errors import ApiError, install_handlers
+from .events import JobWatcher
+from .generate import submit_generation
+from .limits import BodyLimit
+from .schemas import AssembleRequest, GenerateRequest, RenderRequest, VerifyRequest
+from .views import estimate_seconds, iso, job_view
+from .webhooks import ApiWebhooks
+
+__all__ = ["DEFAULT_MAX_BODY", "create_app"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY = 16 * 1024 * 1024  # a base64 image of up to 10 MB fits
+WS_POLICY_VIOLATION = 1008
+WS_NOT_FOUND = 4404
+ESTIMATE_TTL_S = 30.0
+_bearer = HTTPBearer(auto_error=False, description="The API token")
+
+
+class _Estimates:
+    """``estimate_seconds`` per (method, model), cached: job status is polled often."""
+
+    def __init__(self, backend: ApiBackend) -> None:
+        self.backend = backend
+        self._cache: dict[tuple[str, str], tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, method: str, model: str | None) -> float:
+        key = (method, model or "")
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and now - hit[1] < ESTIMATE_TTL_S:
+            return hit[0]
+        value = estimate_seconds(self.backend.store, None, method, model)
+        with self._lock:
+            self._cache[key] = (value, now)
+        return value
+
+
+def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_BODY,
+               watch_interval: float = 0.02) -> FastAPI:
+    """The API app over ``backend``; every route needs ``Authorization: Bearer <token>``
+    (WebSockets: that header or ``?token=``)."""
+    estimates = _Estimates(backend)
+    project_ids: dict[str, str] = {}  # ledger key -> registry id (for event views)
+
+    def view(job: Job) -> dict[str, Any]:
+        payload = job.to_dict().get("payload") or job.to_dict().get("request") or {}
+        pid = project_ids.get(job.project) or _project_id(job.project)
+        return job_view(job, pid, estimates(str(payload.get("method")), job.model),
+                        time.time())
+
+    watcher = JobWatcher(backend.store, view, interval=watch_interval)
+    hooks = ApiWebhooks(backend)
+    watcher.on_finished.append(hooks.job_finished)
+    watcher.on_finished.append(lambda job: backend.land_soon(job.project))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        backend.start()
+        watcher.start()
+        hooks.start()
+        try:
+            yield
+        finally:
+            watcher.stop()
+            hooks.stop()
+
+    app = FastAPI(title="Aladdin Studio automation API", version="1",
+                  description="Generate, assemble, verify and render videos of the projects "
+                              "opened in Aladdin Studio. Every route needs the bearer token "
+                              "(`aladdin-studio serve --show-token`, or Settings ▸ "
+                              "Automation).", lifespan=lifespan)
+    app.state.backend = backend
+    app.state.watcher = watcher
+    app.state.webhooks = hooks
+    app.add_middleware(BodyLimit, max_bytes=max_body)
+    install_handlers(app)
+    def authorize(creds: Annotated[HTTPAuthorizationCredentials | None,
+                                   Depends(_bearer)]) -> None:
+        if creds is None or not token_matches(f"Bearer {creds.credentials}", token):
+            raise ApiError("Missing or wrong API token: send 'Authorization: Bearer <token>' "
+                           "(aladdin-studio serve --show-token).", ErrorKind.AUTH)
+
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)])
+
+    def entry(project_id: str) -> Any:
+        found = backend.project(project_id)
+        project_ids[backend.key(found)] = found.id
+        return found
+
+    # ------------------------------------------------------------------ projects
+
+    @api.get("/projects", summary="The projects opened in the editor or the CLI")
+    def list_projects() -> dict[str, Any]:
+        from ..project_registry import projects
+
+        return {"projects": [{"id": e.id, "name": e.name, "lastOpened": iso(e.last_opened)}
+                             for e in projects()]}
+
+    @api.get("/projects/{projectId}/scenes", summary="The project's scenes and tracks")
+    def list_scenes(projectId: str) -> dict[str, Any]:  # noqa: N803 (design doc names)
+        from ..cli import describe
+
+        found = entry(projectId)
+        data = describe(backend.load(found))
+        return {"projectId": found.id, "name": data["name"],
+                "scenes": [_scene(s) for s in data["scenes"]]}
+
+    # ------------------------------------------------------------------ videos
+
+    @api.post("/projects/{projectId}/videos/generate", status_code=202,
+              summary="Generate a clip (design doc 7.1): queued as a job")
+    def generate(projectId: str, body: GenerateRequest) -> dict[str, Any]:  # noqa: N803
+        found = entry(projectId)
+        job = submit_generation(backend, found, body)
+        if body.webhookUrl:
+            hooks.subscribe(job.id, str(body.webhookUrl), found.id)
+        if job.done:  # an identical earlier result was reused
+            hooks.job_finished(job)
+        method = body.method
+        return {"jobId": job.id, "status": "queued" if not job.done else
+                view(job)["status"], "estimatedTime": estimates(method, job.model)}
+
+    @api.get("/projects/{projectId}/videos/jobs/{jobId}",
+             summary="Job status (design doc 7.5)")
+    def job_status(projectId: str, jobId: str) -> dict[str, Any]:  # noqa: N803
+        found = entry(projectId)
+        return view(backend.job(found, jobId))
+
+    @api.get("/projects/{projectId}/jobs", summary="The project's jobs, newest first")
+    def project_jobs(projectId: str, limit: int = 50) -> dict[str, Any]:  # noqa: N803
+        found = entry(projectId)
+        return {"jobs": [view(j) for j in backend.project_jobs(found, min(max(limit, 1),
+                                                                           500))]}
+
+    @api.post("/projects/{projectId}/videos/assemble", status_code=202,
+              summary="Assemble a scene from clips (design doc 7.2): queued as a job")
+    def assemble(projectId: str, body: AssembleRequest) -> dict[str, Any]:  # noqa: N803
+        entry(projectId)
+        raise ApiError("Scene assembly through the API needs export jobs in the job queue, "
+                       "which this build does not have yet.", ErrorKind.UNAVAILABLE,
+                       status=501)
+
+    @api.post("/projects/{projectId}/videos/verify",
+              summary="Verify a video's quality (design doc 7.3, synchronous)")
+    def verify(projectId: str, body: VerifyRequest) -> dict[str, Any]:  # noqa: N803
+        entry(projectId)
+        raise ApiError("Quality verification is not available in this build (the "
+                       "aladdin_studio.quality package has no verifier yet).",
+                       ErrorKind.UNAVAILABLE, status=501)
+
+    @api.get("/projects/{projectId}/videos/{videoId}",
+             summary="The media document of a video (design doc 7.4)")
+    def video(projectId: str, videoId: str) -> dict[str, Any]:  # noqa: N803
+        from .media import media_document
+
+        doc = media_document(backend, entry(projectId), videoId)
+        doc.pop("_file", None)
+        return doc
+
+    @api.get("/projects/{projectId}/videos/{videoId}/file", summary="The video file",
+             response_class=FileResponse)
+    def video_file(projectId: str, videoId: str) -> FileResponse:  # noqa: N803
+        from .media import media_file
+
+        path = media_file(backend, entry(projectId), videoId)
+        return FileResponse(path, filename=path.name)
+
+    # ------------------------------------------------------------------ scenes
+
+    @api.post("/projects/{projectId}/scenes/{scene}/render", status_code=202,
+              summary="Render (export) a scene: queued as a job")
+    def render(projectId: str, scene: str, body: RenderRequest | None = None) -> Any:  # noqa: N803
+        entry(projectId)
+        raise ApiError("Rendering through the API needs export jobs in the job queue, "
+                       "which this build does not have yet.", ErrorKind.UNAVAILABLE,
+                       status=501)
+
+    @api.post("/projects/{projectId}/scenes/{scene}/publish",
+              summary="Publish a scene's latest render")
+    def publish(projectId: str, scene: str) -> Any:  # noqa: N803
+        entry(projectId)
+        raise ApiError("Publishing is not available in this build (the "
+                       "aladdin_studio.publish package has no publisher yet).",
+                       ErrorKind.UNAVAILABLE, status=501)
+
+    app.include_router(api)
+
+    # ------------------------------------------------------------------ websockets
+
+    async def _stream(ws: WebSocket, project_id: str, job_id: str | None) -> None:
+        header = ws.headers.get("authorization") or ws.query_params.get("token")
+        if not token_matches(header, token):
+            await ws.close(code=WS_POLICY_VIOLATION, reason="missing or wrong API token")
+            return
+        try:
+            found = entry(project_id)
+            jobs = ([backend.job(found, job_id)] if job_id is not None
+                    else [j for j in backend.project_jobs(found, 50) if not j.done])
+        except ApiError as exc:
+            await ws.close(code=WS_NOT_FOUND, reason=str(exc)[:120])
+            return
+        await ws.accept()
+        sub = watcher.subscribe(backend.key(found), job_id, asyncio.get_running_loop())
+        try:
+            for job in jobs:  # the state now; changes follow as they happen
+                await ws.send_json({"event": "snapshot", "jobId": job.id, "job": view(job),
+                                    "timestamp": iso(time.time())})
+            if job_id is not None and jobs[0].done:
+                await ws.close()
+                return
+            while True:
+                event = await sub.queue.get()
+                await ws.send_json(event)
+                if job_id is not None and event["event"] in ("complete", "failed"):
+                    await ws.close()
+                    return
+        except WebSocketDisconnect:
+            pass
+        finally:
+            watcher.unsubscribe(sub)
+
+    @app.websocket("/api/v1/projects/{projectId}/jobs/{jobId}/events")
+    async def job_events(ws: WebSocket, projectId: str, jobId: str) -> None:  # noqa: N803
+        await _stream(ws, projectId, jobId)
+
+    @app.websocket("/api/v1/projects/{projectId}/jobs/events")
+    async def project_events(ws: WebSocket, projectId: str) -> None:  # noqa: N803
+        await _stream(ws, projectId, None)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def _project_id(ledger_key: str) -> str | None:
+    from ..project_registry import find_path
+
+    path = ledger_key[: -len("/project.otio")] if ledger_key.endswith("/project.otio") \
+        else ledger_key
+    found = find_path(path)
+    return found.id if found else None
+
+
+def _scene(scene: dict[str, Any]) -> dict[str, Any]:
+    return {"name": scene["name"], "fps": scene["fps"], "size": scene["size"],
+            "duration": scene["duration"],
+            "tracks": [{"name": t["name"], "kind": t["kind"], "role": t["role"],
+                        "duration": t["duration"],
+                        "clips": [{"name": i.get("name"), "start": i["start"], "end": i["end"],
+                                   "generation": i.get("generation")}
+                                  for i in t["items"] if i["type"] == "clip"]}
+                       for t in scene["tracks"]]}
+

@@ -1,0 +1,240 @@
+"""What the API routes call: the projects registry, the job ledger and queue, and project
+edits through the same services the editor and the CLI use.
+
+The standalone server (``aladdin-studio serve``) owns a queue with an embedded consumer and
+edits projects on disk under the project's writer lock (load, push the service's command,
+save), exactly like ``aladdin-studio generate``; finished jobs are landed on their project's
+timeline as soon as the job watcher sees them finish, like ``aladdin-studio jobs --apply``.
+Inside the editor (:class:`EditorHost`) the open project is edited on the GUI thread by the
+editor itself, and its generation controller lands the results.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .. import project_registry as registry
+from ..errors import ErrorKind
+from ..jobs import ACTIVE, EmbeddedConsumer, Job, JobQueue, JobStore, make_huey
+from .errors import ApiError
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..project_registry import ProjectEntry
+    from ..timeline.document import Project
+
+__all__ = ["ApiBackend", "EditorHost", "ProjectEdit"]
+
+log = logging.getLogger(__name__)
+
+EditFn = Callable[["Project", Callable[[Any], None]], Any]
+
+
+class ProjectEdit(Protocol):
+    """Runs ``fn(project, push)`` on an open project and saves it (the editor's bridge)."""
+
+    def __call__(self, path: Path, fn: EditFn) -> Any: ...
+
+
+class EditorHost(Protocol):
+    """The editor, when it hosts the API in-process."""
+
+    def open_project_file(self) -> Path | None:
+        """The project file the editor has open (its results land there by the editor)."""
+
+    def run_edit(self, fn: EditFn) -> Any:
+        """Run ``fn(project, push)`` on the GUI thread (push = the editor's undo stack),
+        save, and return ``fn``'s result; exceptions propagate."""
+
+    def ensure_consumer(self) -> None:
+        """Start the editor's job consumer."""
+
+
+def project_key(path: str | Path) -> str:
+    """How the job ledger names a project: its project file's absolute path."""
+    from ..timeline.document import ProjectLocation
+
+    return str(ProjectLocation.for_path(path).file)
+
+
+class ApiBackend:
+    """State shared by the routes of one API app."""
+
+    def __init__(self, settings: Settings, *, store: JobStore | None = None,
+                 queue: JobQueue | None = None, huey: Any = None,
+                 provider_factory: Any = None, queue_options: dict[str, Any] | None = None,
+                 consumer: bool = True, workers: int | None = None,
+                 editor: EditorHost | None = None) -> None:
+        self.settings = settings
+        if queue is None:
+            store = store if store is not None else JobStore()
+            queue = JobQueue(huey if huey is not None else make_huey(settings), store,
+                             provider_factory, settings, **(queue_options or {}))
+        self.queue = queue
+        self.store = queue.store
+        self.editor = editor
+        self._consumer: EmbeddedConsumer | None = None
+        self._want_consumer = consumer and editor is None
+        self._workers = workers or settings.max_concurrent_generations
+        self._lander = ThreadPoolExecutor(1, thread_name_prefix="api-land")
+        self._land_lock = threading.Lock()
+        self._landing: set[str] = set()
+        self._closed = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the job consumer (the editor starts its own on demand)."""
+        if self._want_consumer and self._consumer is None:
+            self._consumer = EmbeddedConsumer(self.queue.huey, self._workers, queue=self.queue,
+                                              tick=0.25)
+            self._consumer.start()
+
+    def close(self) -> None:
+        self._closed = True
+        self._lander.shutdown(wait=True)
+        if self._consumer is not None:
+            consumer, self._consumer = self._consumer, None
+            consumer.close(10)
+        if self.queue.webhook is not None:
+            self.queue.webhook.wait(10)
+
+    def ensure_running(self) -> None:
+        if self.editor is not None:
+            self.editor.ensure_consumer()
+        else:
+            self.start()
+
+    # ------------------------------------------------------------------ projects
+
+    def project(self, project_id: str) -> ProjectEntry:
+        """The registered project ``project_id`` (404 when unknown or gone)."""
+        entry = registry.find(project_id) if _plain_id(project_id) else None
+        if entry is None:
+            raise ApiError(f"No project with id '{project_id[:40]}'. GET /api/v1/projects "
+                           "lists the projects opened in the editor or the CLI.",
+                           ErrorKind.NOT_FOUND)
+        return entry
+
+    def key(self, entry: ProjectEntry) -> str:
+        return project_key(entry.path)
+
+    def load(self, entry: ProjectEntry) -> Project:
+        """The project as saved (read-only use)."""
+        from ..timeline.project_io import load
+
+        return load(entry.path)
+
+    def edit(self, entry: ProjectEntry, fn: EditFn, holder: str = "the automation API") -> Any:
+        """Run ``fn(project, push)`` on the project and save it: in the editor when it has
+        this project open, else on disk under the writer lock."""
+        if self.editor is not None and self.editor.open_project_file() is not None and \
+                str(self.editor.open_project_file()) == self.key(entry):
+            return self.editor.run_edit(fn)
+        from ..timeline.project_io import load, save
+        from ..timeline.undo import UndoStack
+
+        with _write_lock(entry.path, holder):
+            project = load(entry.path)
+            stack = UndoStack(project)
+            result = fn(project, stack.push)
+            if project.dirty:
+                save(project)
+        return result
+
+    # ------------------------------------------------------------------ jobs
+
+    def job(self, entry: ProjectEntry, job_id: str) -> Job:
+        """A job of this project (404 for an unknown job or another project's)."""
+        try:
+            job = self.store.get(job_id) if _plain_id(job_id) else None
+        except KeyError:
+            job = None
+        if job is None or job.project != self.key(entry):
+            raise ApiError(f"No job '{job_id[:40]}' in this project.", ErrorKind.NOT_FOUND)
+        return job
+
+    def project_jobs(self, entry: ProjectEntry, limit: int = 200) -> list[Job]:
+        return self.store.list(project=self.key(entry), limit=limit)
+
+    def land_soon(self, path: str | Path) -> None:
+        """Land the project's finished results in the background (see land_finished)."""
+        if not self._closed:
+            self._lander.submit(self._land_logged, path)
+
+    def _land_logged(self, path: str | Path) -> None:
+        try:
+            self.land_finished(path)
+        except Exception as exc:  # e.g. the editor holds the project: it lands them itself
+            log.warning("could not land finished jobs of %s: %s", path, exc)
+
+    def land_finished(self, path: str | Path) -> int:
+        """Put the project's finished, unapplied generation results on its timeline
+        (the editor does this itself for the project it has open). Returns how many."""
+        key = project_key(path)
+        if self.editor is not None and str(self.editor.open_project_file()) == key:
+            return 0
+        with self._land_lock:
+            if key in self._landing:
+                return 0
+            self._landing.add(key)
+        try:
+            entry = registry.find_path(Path(key).parent if key.endswith("project.otio")
+                                       else key)
+            if entry is None:
+                return 0
+            from ..generation.service import GenerationService
+            from ..timeline.errors import TimelineError
+
+            def land(project: Project, push: Callable[[Any], None]) -> int:
+                service = GenerationService(project, self.queue, self.store)
+                landed = 0
+                for command in service.finished_commands(budget_s=None):
+                    try:
+                        push(command)
+                        landed += 1
+                    except TimelineError as exc:
+                        log.warning("job %s: cannot land its result: %s", command.job_id, exc)
+                    service.mark_applied(command.job_id)
+                return landed
+
+            return self.edit(entry, land, "the automation API (landing results)")
+        finally:
+            with self._land_lock:
+                self._landing.discard(key)
+
+    def active_projects(self) -> set[str]:
+        """Ledger names of projects with jobs still queued or running."""
+        return {j.project for j in self.store.list(limit=10_000, status=ACTIVE)}
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no job is active (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.active_projects():
+                return True
+            time.sleep(0.05)
+        return False
+
+
+def _plain_id(value: str) -> bool:
+    """Ids are short hex/word strings; anything else (paths, dots) never reaches a lookup."""
+    return 0 < len(value) <= 64 and all(c.isalnum() or c in "-_" for c in value)
+
+
+@contextmanager
+def _write_lock(path: str | Path, holder: str) -> Iterator[None]:
+    try:
+        from ..timeline.project_lock import acquire
+    except ImportError:  # the project lock has not landed in this checkout
+        yield
+        return
+    with acquire(path, holder):
+        yield

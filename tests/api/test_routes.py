@@ -1,0 +1,182 @@
+"""The REST routes against a real uvicorn server with httpx: access (401), projects and
+scenes, a text-to-video job from submit to the fetched file, and the errors (404 of another
+project's video, 422 naming the field, 413, 429 at the hourly limit, 501 for what this
+build lacks)."""
+
+from __future__ import annotations
+
+import base64
+
+from api_helpers import generate_body, wait_for
+
+
+def _job(api, pid, job_id):
+    return api.client.get(f"/api/v1/projects/{pid}/videos/jobs/{job_id}").json()
+
+
+def test_every_route_needs_the_token_and_docs_list_them(api, new_project):
+    pid = new_project().id
+    for method, path in (("GET", "/api/v1/projects"), ("GET", f"/api/v1/projects/{pid}/scenes"),
+                         ("POST", f"/api/v1/projects/{pid}/videos/generate"),
+                         ("GET", f"/api/v1/projects/{pid}/videos/jobs/x")):
+        r = api.anonymous.request(method, path, json={})
+        assert r.status_code == 401, path
+        assert r.json()["kind"] == "auth"
+    wrong = api.anonymous.get("/api/v1/projects", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert api.anonymous.get("/docs").status_code == 200
+    paths = api.anonymous.get("/openapi.json").json()["paths"]
+    for route in ("/api/v1/projects", "/api/v1/projects/{projectId}/scenes",
+                  "/api/v1/projects/{projectId}/videos/generate",
+                  "/api/v1/projects/{projectId}/videos/assemble",
+                  "/api/v1/projects/{projectId}/videos/verify",
+                  "/api/v1/projects/{projectId}/videos/{videoId}",
+                  "/api/v1/projects/{projectId}/videos/jobs/{jobId}",
+                  "/api/v1/projects/{projectId}/scenes/{scene}/render",
+                  "/api/v1/projects/{projectId}/scenes/{scene}/publish"):
+        assert route in paths, route
+
+
+def test_projects_are_listed_by_id_and_unknown_ids_are_404(api, new_project):
+    entry = new_project("Listed")
+    listed = api.client.get("/api/v1/projects").json()["projects"]
+    assert {"id": entry.id, "name": "Listed"}.items() <= next(
+        p for p in listed if p["id"] == entry.id).items()
+    for bad in ("nope", "..%2F..%2Fetc", "abc.def"):
+        r = api.client.get(f"/api/v1/projects/{bad}/scenes")
+        assert r.status_code == 404 and r.json()["kind"] == "not_found"
+    scenes = api.client.get(f"/api/v1/projects/{entry.id}/scenes").json()["scenes"]
+    assert [s["name"] for s in scenes] == ["Scene 1"]
+    assert [t["name"] for t in scenes[0]["tracks"]][0] == "V1"
+
+
+def test_text_to_video_from_submit_to_the_fetched_file(api, new_project):
+    pid = new_project().id
+    r = api.client.post(f"/api/v1/projects/{pid}/videos/generate", json=generate_body())
+    assert r.status_code == 202
+    body = r.json()
+    assert body["status"] == "queued" and body["estimatedTime"] > 0
+    job_id = body["jobId"]
+    first = _job(api, pid, job_id)
+    assert first["type"] == "video_generation"
+    assert first["status"] in ("queued", "processing") and first["createdAt"]
+    done = wait_for(lambda: (j := _job(api, pid, job_id))["status"] in ("complete", "failed")
+                    and j, what="the job to finish")
+    assert done["status"] == "complete", done["error"]
+    assert done["progress"] == 1.0 and done["completedAt"] and done["error"] is None
+    assert done["result"]["videoId"] == job_id
+    assert done["result"]["url"] == f"/api/v1/projects/{pid}/videos/{job_id}"
+
+    doc = api.client.get(done["result"]["url"]).json()
+    assert doc["_id"] == job_id and doc["projectId"] == pid and doc["type"] == "video"
+    assert doc["metadata"]["method"] == "text-to-video"
+    assert abs(doc["metadata"]["duration"] - 1.0) < 0.1 and doc["metadata"]["fps"] > 0
+    video = api.client.get(doc["url"])
+    assert video.status_code == 200 and video.content[4:8] == b"ftyp"
+
+    # the clip landed on the timeline: the placeholder became the generated take
+    def landed():
+        clips = api.client.get(f"/api/v1/projects/{pid}/scenes").json()[
+            "scenes"][0]["tracks"][0]["clips"]
+        return clips and not clips[0]["generation"]["placeholder"] and clips
+    clips = wait_for(landed, what="the result on the timeline")
+    assert clips[0]["generation"]["job_id"] == job_id
+    assert clips[0]["generation"]["status"] == "done"
+
+
+def test_another_projects_video_and_job_are_404(api, new_project):
+    a, b = new_project("A").id, new_project("B").id
+    job_id = api.client.post(f"/api/v1/projects/{a}/videos/generate",
+                             json=generate_body("a lighthouse at dusk")).json()["jobId"]
+    wait_for(lambda: _job(api, a, job_id)["status"] == "complete", what="the job")
+    assert api.client.get(f"/api/v1/projects/{a}/videos/{job_id}").status_code == 200
+    for path in (f"/api/v1/projects/{b}/videos/{job_id}",
+                 f"/api/v1/projects/{b}/videos/{job_id}/file",
+                 f"/api/v1/projects/{b}/videos/jobs/{job_id}",
+                 f"/api/v1/projects/{a}/videos/0123456789abcdef",
+                 f"/api/v1/projects/{a}/videos/jobs/0123456789abcdef"):
+        r = api.client.get(path)
+        assert r.status_code == 404, path
+        assert r.json()["kind"] == "not_found"
+
+
+def test_validation_errors_are_422_naming_the_field(api, new_project):
+    pid = new_project().id
+    url = f"/api/v1/projects/{pid}/videos/generate"
+    cases = [
+        ({"method": "text-to-video", "input": {}}, "input.prompt"),
+        ({"method": "text-to-gif", "input": {"prompt": "x"}}, "method"),
+        (generate_body(duration=9), "parameters.duration"),
+        (generate_body(quality="ultra"), "parameters.quality"),
+        ({**generate_body(), "extra": 1}, "extra"),
+        ({"method": "image-to-video", "input": {"prompt": "x", "sourceImage": "/etc/passwd"}},
+         "input.sourceImage"),
+        ({"method": "image-to-video", "input": {"prompt": "x",
+                                                "sourceImage": "data:image/png;base64,@@@"}},
+         "input.sourceImage"),
+    ]
+    for body, field in cases:
+        r = api.client.post(url, json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert r.json()["field"] == field, r.json()
+        assert r.json()["kind"] == "invalid_input"
+    # a request the generation service refuses (image-to-video without an image)
+    r = api.client.post(url, json={"method": "image-to-video", "input": {"prompt": "x"}})
+    assert r.status_code == 422 and "needs an image" in r.json()["error"]
+    assert api.client.get(f"/api/v1/projects/{pid}/jobs").json()["jobs"] == []
+
+
+def test_image_to_video_takes_a_data_url_image(api, new_project, tmp_path):
+    from PIL import Image
+
+    pid = new_project().id
+    Image.new("RGB", (480, 320), (200, 80, 40)).save(tmp_path / "in.png")
+    data = base64.b64encode((tmp_path / "in.png").read_bytes()).decode()
+    r = api.client.post(f"/api/v1/projects/{pid}/videos/generate", json={
+        "method": "image-to-video", "parameters": {"duration": 1, "motion": "zoom"},
+        "input": {"prompt": "slow zoom", "sourceImage": f"data:image/png;base64,{data}"}})
+    assert r.status_code == 202, r.text
+    job = wait_for(lambda: (j := _job(api, pid, r.json()["jobId"]))["status"] != "queued"
+                   and j["status"] != "processing" and j, what="the job")
+    assert job["status"] == "complete", job["error"]
+
+
+def test_bodies_over_the_limit_are_413(api, new_project):
+    pid = new_project().id
+    big = generate_body("x" * 10)
+    big["input"]["sourceImage"] = "data:image/png;base64," + "A" * (1024 * 1024)
+    r = api.client.post(f"/api/v1/projects/{pid}/videos/generate", json=big)
+    assert r.status_code == 413 and "larger than 1 MB" in r.json()["error"]
+
+    def chunks():  # no Content-Length: counted while reading
+        yield b'{"method": "text-to-video", "input": {"prompt": "'
+        for _ in range(20):
+            yield b"y" * 65536
+        yield b'"}}'
+    r = api.client.post(f"/api/v1/projects/{pid}/videos/generate", content=chunks(),
+                        headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_the_hourly_limit_answers_429(api, new_project, settings):
+    settings.max_generations_per_hour = 2
+    pid = new_project().id
+    url = f"/api/v1/projects/{pid}/videos/generate"
+    for i in range(2):
+        assert api.client.post(url, json=generate_body(f"shot {i}")).status_code == 202
+    r = api.client.post(url, json=generate_body("one too many"))
+    assert r.status_code == 429, r.text
+    assert r.json()["kind"] == "quota" and "per hour" in r.json()["error"]
+    assert r.headers["Retry-After"]
+    # the refused request left nothing on the timeline
+    clips = api.client.get(f"/api/v1/projects/{pid}/scenes").json()["scenes"][0][
+        "tracks"][0]["clips"]
+    assert len(clips) == 2
+
+
+def test_what_this_build_lacks_answers_501(api, new_project):
+    pid = new_project().id
+    r = api.client.post(f"/api/v1/projects/{pid}/videos/verify", json={"videoId": "abc"})
+    assert r.status_code == 501 and "quality" in r.json()["error"]
+    r = api.client.post(f"/api/v1/projects/{pid}/scenes/Scene%201/publish")
+    assert r.status_code == 501 and "publish" in r.json()["error"]
