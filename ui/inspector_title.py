@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
-from ..timeline.titles import FONTS, SetTitle, title_params
+from ..timeline.title_commands import SetTitle
+from ..timeline.titles import FONTS, title_params
 from .inspector_fields import SliderField, combo, double_spin, select_data, set_blocked
 
 if TYPE_CHECKING:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..timeline import schema as S
-from ..timeline.titles import AddTitle, new_title_clip
+from ..timeline.title_commands import AddTitle
+from ..timeline.titles import new_title_clip
 from .editor_context import EditorContext
 
 

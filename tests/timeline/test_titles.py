@@ -7,6 +7,7 @@ import pytest
 
 from aladdin_studio.generation import placement
 from aladdin_studio.timeline import commands as C
+from aladdin_studio.timeline import title_commands as TC
 from aladdin_studio.timeline import titles as TT
 from aladdin_studio.timeline.errors import InvalidEditError
 from aladdin_studio.timeline.project_io import parse, serialize
@@ -22,7 +23,7 @@ def test_title_over_a_clip_goes_to_a_new_v2_and_undo_removes_both():
     project, stack, scene = make_doc(2)
     before = json_of(project)
     clip = TT.new_title_clip(RATE, seconds=2, text="Opening")
-    add = TT.AddTitle(scene, 24, clip, scene.tracks[0])
+    add = TC.AddTitle(scene, 24, clip, scene.tracks[0])
     stack.push(add)
     v2 = add.placed_on
     assert v2.name == "V2" and v2 is scene.tracks[1]
@@ -34,12 +35,12 @@ def test_title_over_a_clip_goes_to_a_new_v2_and_undo_removes_both():
 
 def test_second_title_reuses_v2_where_it_is_free_and_stays_a_title_not_a_placeholder():
     project, stack, scene = make_doc(1)
-    first = TT.AddTitle(scene, 0, TT.new_title_clip(RATE, seconds=1))
+    first = TC.AddTitle(scene, 0, TT.new_title_clip(RATE, seconds=1))
     stack.push(first)
-    second = TT.AddTitle(scene, 48, TT.new_title_clip(RATE, seconds=1))
+    second = TC.AddTitle(scene, 48, TT.new_title_clip(RATE, seconds=1))
     stack.push(second)
     assert second.placed_on is first.placed_on
-    third = TT.AddTitle(scene, 12, TT.new_title_clip(RATE, seconds=1))  # overlaps the first
+    third = TC.AddTitle(scene, 12, TT.new_title_clip(RATE, seconds=1))  # overlaps the first
     stack.push(third)
     assert third.placed_on.name == "V3"
     title = first.placed_on[0]
@@ -49,11 +50,11 @@ def test_second_title_reuses_v2_where_it_is_free_and_stays_a_title_not_a_placeho
 def test_title_edits_are_undoable_and_a_drag_is_one_step():
     project, stack, scene = make_doc(1)
     clip = TT.new_title_clip(RATE, seconds=3, text="Old")
-    stack.push(TT.AddTitle(scene, 0, clip))
+    stack.push(TC.AddTitle(scene, 0, clip))
     start = json_of(project)
     for size in (100.0, 120.0, 140.0):  # one slider drag
-        stack.push(TT.SetTitle(clip, size=size))
-    stack.push(TT.SetTitle(clip, text="New words", color="#00FF00"))
+        stack.push(TC.SetTitle(clip, size=size))
+    stack.push(TC.SetTitle(clip, text="New words", color="#00FF00"))
     assert TT.title_params(clip)["color"] == "#00ff00"
     assert clip.name == "Title: New words"
     stack.undo()
@@ -73,16 +74,16 @@ def test_title_edits_are_undoable_and_a_drag_is_one_step():
 def test_bad_title_settings_are_refused_and_change_nothing(change, message):
     project, stack, scene = make_doc(1)
     clip = TT.new_title_clip(RATE, seconds=3)
-    stack.push(TT.AddTitle(scene, 0, clip))
+    stack.push(TC.AddTitle(scene, 0, clip))
     before = json_of(project)
     with pytest.raises(InvalidEditError, match=message):
-        stack.push(TT.SetTitle(clip, **change))
+        stack.push(TC.SetTitle(clip, **change))
     assert json_of(project) == before
 
 
 def test_titles_are_plain_otio_and_survive_save_and_load():
     project, stack, scene = make_doc(1)
-    stack.push(TT.AddTitle(scene, 0, TT.new_title_clip(RATE, text="Kept", outline=3.0)))
+    stack.push(TC.AddTitle(scene, 0, TT.new_title_clip(RATE, text="Kept", outline=3.0)))
     coll, _warnings = parse(serialize(project), "test")
     clip = next(c for c in coll[0].find_clips() if TT.is_title(c))
     ref = clip.media_reference

@@ -13,6 +13,7 @@ from aladdin_studio.render import titles as R
 from aladdin_studio.render.compositor import Compositor, to_rgb
 from aladdin_studio.render.presets import get_preset
 from aladdin_studio.render.preview import Preview
+from aladdin_studio.timeline import title_commands as TC
 from aladdin_studio.timeline import titles as TT
 
 
@@ -26,7 +27,7 @@ def add_title(scene, at_s: float = 0.5, seconds: float = 1.5, **params):
                                                        "color": "#ff2020", "shadow": False,
                                                        "fade_in": 0.0, "fade_out": 0.0,
                                                        **params})
-    cmd = TT.AddTitle(scene.scene, int(at_s * FPS), clip)
+    cmd = TC.AddTitle(scene.scene, int(at_s * FPS), clip)
     cmd.redo(scene.project)
     return clip, cmd
 
