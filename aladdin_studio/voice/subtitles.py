@@ -6,7 +6,8 @@ where the clip sits and which part of the media it shows, so moving, trimming, s
 takes and undo carry the cues along with no extra bookkeeping.
 
 Cue rules: at most 2 lines of at most 42 characters, at least 1 s on screen (extended into
-the following silence when the words are quicker), broken at sentence ends and, when a cue
+the following silence when the words are quicker; only a last cue cut short by the end of the
+media can be shorter), broken at sentence ends and, when a cue
 is already half full, at commas.
 """
 
@@ -87,16 +88,23 @@ def cues_from_words(words: list[Word], end_limit: float | None = None) -> list[C
             current = []
     if current:
         groups.append(current)
+    merged: list[list[Word]] = []
+    while groups:  # a group that cannot stay 1 s before the next one takes the next one in
+        group = groups.pop(0)
+        while groups and max(group[-1].end, groups[0][0].start) - group[0].start < MIN_SECONDS \
+                and _fits([w.text for w in group + groups[0]]):
+            group = group + groups.pop(0)
+        merged.append(group)
     cues: list[Cue] = []
-    for i, group in enumerate(groups):
+    for i, group in enumerate(merged):
         start, end = group[0].start, group[-1].end
-        nxt = groups[i + 1][0].start if i + 1 < len(groups) else end_limit
+        nxt = merged[i + 1][0].start if i + 1 < len(merged) else end_limit
         if end - start < MIN_SECONDS:
             end = start + MIN_SECONDS if nxt is None else max(end, min(start + MIN_SECONDS, nxt))
         text = "\n".join(wrap(" ".join(w.text for w in group)))
-        if cues and end - start < MIN_SECONDS and len(
+        if cues and end - start < MIN_SECONDS and start - cues[-1].end < 0.5 and len(
                 wrap(cues[-1].text.replace("\n", " ") + " " + text)) <= MAX_LINES:
-            prev = cues.pop()  # too short even with the pause after it: join the previous cue
+            prev = cues.pop()  # the last one, still too short: join the previous cue
             start, text = prev.start, "\n".join(wrap(prev.text.replace("\n", " ") + " " + text))
         cues.append(Cue(round(start, 3), round(end, 3), text))
     return cues
