@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -58,6 +59,32 @@ def test_no_two_actions_of_the_main_window_share_a_shortcut(qtbot, sample_projec
     shared = {k: names for k, names in window_shortcuts(window).items() if len(names) > 1}
     assert shared == {}
     window.close()
+
+
+def test_no_shared_shortcuts_on_x11_where_redo_is_ctrl_shift_z(sample_project, tmp_path):
+    """Offscreen Qt's Redo key is Ctrl+Y; on X11 desktops it is Ctrl+Shift+Z, the key the
+    window also bound by hand (the "Ambiguous shortcut overload")."""
+    xvfb = shutil.which("Xvfb")
+    assert xvfb, "Xvfb is needed (make setup installs it)"
+    display = f":{200 + os.getpid() % 500}"
+    server = subprocess.Popen([xvfb, display, "-screen", "0", "1600x1000x24", "-nolisten",
+                               "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
+            assert time.monotonic() < deadline and server.poll() is None, "Xvfb did not start"
+            time.sleep(0.05)
+        env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "DISPLAY": display}
+        proc = subprocess.run([sys.executable, str(HERE / "shortcuts_proc.py"),
+                               str(sample_project)], capture_output=True, text=True,
+                              env=env, timeout=120)
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    shown = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert shown["redo_key"] == "Ctrl+Shift+Z"
+    assert shown["shared"] == {}
 
 
 def test_redo_by_ctrl_shift_z_and_ctrl_y(qtbot, sample_project):
@@ -235,17 +262,30 @@ def test_an_edit_5_s_before_kill_9_is_offered_back(qtbot, sample_project):
 
 # --- 7. file dialogs and the export preset ----------------------------------------------------
 
-def test_file_dialogs_start_in_the_last_folder_else_the_projects(sample_project, tmp_path):
-    from aladdin_studio.ui import dialog_dirs
+def test_file_dialogs_start_in_the_projects_folder_then_the_last_one(qtbot, ctx, sample_project,
+                                                                     tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
 
-    project = project_io.load(sample_project)
-    assert dialog_dirs.start_dir(project, "test-kind") == str(sample_project.parent)
+    from aladdin_studio.ui.media_bin import MediaBin
+
+    media_bin = MediaBin(ctx)
+    qtbot.addWidget(media_bin)
+    asked: list[str] = []
     chosen = tmp_path / "footage"
     chosen.mkdir()
-    (chosen / "a.mp4").write_bytes(b"")
-    dialog_dirs.remember_dir("test-kind", [str(chosen / "a.mp4")])
-    assert dialog_dirs.start_dir(project, "test-kind") == str(chosen)
-    assert dialog_dirs.start_dir(None, "other-kind") in (str(Path.home()),)
+    answer: list[str] = []
+
+    def fake_dialog(parent, caption, folder, *args, **kwargs):
+        asked.append(folder)
+        return answer, ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(fake_dialog))
+    media_bin.import_dialog()
+    assert asked[-1] == str(sample_project.parent)  # not the process's working directory
+    answer.append(str(chosen / "missing.mp4"))
+    media_bin.import_dialog()  # the user picked a file in another folder
+    media_bin.import_dialog()
+    assert asked[-1] == str(chosen)
 
 
 def test_export_preset_is_remembered_per_project(qtbot, ctx, sample_master, tmp_path):
