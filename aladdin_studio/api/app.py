@@ -223,7 +223,8 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
             found = entry(project_id)
             jobs = ([backend.job(found, job_id)] if job_id is not None
                     else [j for j in backend.project_jobs(found, 50) if not j.done])
-        except ApiError as exc:
+        except ApiError as exc:  # accepted, so the client can read why in the close frame
+            await ws.accept()
             await ws.close(code=WS_NOT_FOUND, reason=str(exc)[:120])
             return
         await ws.accept()
@@ -235,12 +236,22 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
             if job_id is not None and jobs[0].done:
                 await ws.close()
                 return
-            while True:
-                event = await sub.queue.get()
-                await ws.send_json(event)
-                if job_id is not None and event["event"] in ("complete", "failed"):
-                    await ws.close()
-                    return
+            reader = asyncio.create_task(_until_disconnect(ws))
+            try:
+                while True:
+                    getter = asyncio.create_task(sub.queue.get())
+                    done, _ = await asyncio.wait({getter, reader},
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                    if reader in done:  # the client went away
+                        getter.cancel()
+                        return
+                    event = getter.result()
+                    await ws.send_json(event)
+                    if job_id is not None and event["event"] in ("complete", "failed"):
+                        await ws.close()
+                        return
+            finally:
+                reader.cancel()
         except WebSocketDisconnect:
             pass
         finally:
@@ -259,6 +270,14 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
         return {"status": "ok"}
 
     return app
+
+
+async def _until_disconnect(ws: WebSocket) -> None:
+    """Read (and ignore) client messages until the client disconnects."""
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
 
 
 def _project_id(ledger_key: str) -> str | None:

@@ -39,6 +39,7 @@ def exposure_notice(host: str, port: int) -> str:
 def uvicorn_config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
     options.setdefault("log_level", "warning")
     options.setdefault("access_log", False)
+    options.setdefault("timeout_graceful_shutdown", 5)
     return uvicorn.Config(app, host=host, port=port, lifespan="on", ws="websockets-sansio",
                           **options)
 
