@@ -18,6 +18,7 @@ import opentimelineio as otio
 
 from . import schema as S
 from .errors import InvalidEditError, ProjectFileError
+from .titles import is_title
 
 FORMATS = ("otio", "otioz", "edl", "fcpxml")
 KNOWN_EFFECTS = ("LinearTimeWarp", "FreezeFrame", "TimeEffect")
@@ -40,8 +41,24 @@ def adopt(obj: object, source: str = "file") -> tuple[otio.schema.SerializableCo
     else:
         raise ProjectFileError(f"'{source}' holds a {type(obj).__name__}, not a timeline.")
     for scene in coll:
+        _fill_source_ranges(scene, source)
         warnings.extend(_report(scene))
     return coll, warnings
+
+
+def _fill_source_ranges(scene: otio.schema.Timeline, source: str) -> None:
+    """Plain OTIO lets a clip leave ``source_range`` out (all of its media); every edit
+    and the renderer need it set, so take the media's available range."""
+    for track in scene.tracks:
+        for item in track:
+            if isinstance(item, otio.schema.Clip) and item.source_range is None:
+                try:
+                    item.source_range = item.trimmed_range()
+                except Exception:  # OTIO raises when there is no available range either
+                    raise ProjectFileError(
+                        f"'{source}' is damaged: clip '{item.name}' on track '{track.name}' "
+                        "has no length (neither a source range nor a media range). The file "
+                        "was not changed.") from None
 
 
 def _report(scene: otio.schema.Timeline) -> list[str]:
@@ -90,6 +107,14 @@ def _for_editors(timeline: otio.schema.Timeline, warnings: list[str]) -> otio.sc
     """Prepare a copy for EDL/FCP XML: stills get a media range and transitions that
     use no handles (fades through black) become cuts, which those formats expect."""
     for clip in timeline.find_clips():
+        if isinstance(clip.media_reference, otio.schema.GeneratorReference):
+            # Titles and generation placeholders have no file; the FCP XML adapter fails
+            # on generator references, so they travel as offline clips (name kept).
+            what = "title" if is_title(clip) else "clip still being generated"
+            warnings.append(f"The {what} '{clip.name}' is written as an offline clip.")
+            clip.media_reference = otio.schema.MissingReference(
+                name=clip.media_reference.name, metadata=clip.media_reference.metadata)
+            continue
         ref = clip.media_reference
         if getattr(ref, "available_range", "n/a") is None and clip.source_range is not None:
             # A still has media at any time: give it room for transition handles.
@@ -150,8 +175,8 @@ def export(project, fmt: str, out: str | Path, scene: str | None = None) -> list
         return warnings
     timeline = portable_copy(project, scene if scene is not None else project.scene().name)
     if fmt == "otioz":
-        missing = [c.name for c in timeline.find_clips()
-                   if not url_to_path(getattr(c.media_reference, "target_url", "")).is_file()]
+        missing = [c.name for c in timeline.find_clips() if not is_title(c)
+                   and not url_to_path(getattr(c.media_reference, "target_url", "")).is_file()]
         if missing:
             warnings.append("Media not found and left out: " + ", ".join(missing))
         with tempfile.TemporaryDirectory(dir=out.parent) as tmp:

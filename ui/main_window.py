@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 from ..errors import AladdinError
 from ..timeline import project_io, project_lock
 from ..timeline.document import ChangeSet, Project
-from ..timeline.errors import TimelineError
 from .dialog_dirs import remember_dir, start_dir
 from .editor_context import EditorContext
 
@@ -168,6 +167,8 @@ class MainWindow(QMainWindow):
                                          QKeySequence("Ctrl+I")))
         file_menu.addAction(self._action("&Export Video…", self.export_dialog,
                                          QKeySequence("Ctrl+E")))
+        file_menu.addAction(self._action("Export &Timeline…", self.export_timeline_dialog,
+                                         QKeySequence("Ctrl+Shift+E")))
         file_menu.addSeparator()
         file_menu.addAction(self._action("Settings…", self.settings_dialog, std.Preferences))
         file_menu.addAction(self._action("&Quit", self.close, std.Quit))
@@ -242,7 +243,7 @@ class MainWindow(QMainWindow):
         if project.location is not None:
             try:
                 lock = project_lock.acquire(project.location, EDITOR_HOLDER)
-            except (AladdinError, TimelineError) as exc:
+            except AladdinError as exc:
                 self._error(exc)
                 return False
         old, self.project_lock = self.project_lock, lock
@@ -285,7 +286,9 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(empty)
 
     def _error(self, exc: Exception) -> None:
-        QMessageBox.warning(self, APP, str(exc))
+        from .errors import show_error
+
+        show_error(self, exc)
 
     def ask_recovery(self) -> QMessageBox:
         """Offer the newer autosave (after a crash); non-blocking so tests can answer it."""
@@ -310,7 +313,7 @@ class MainWindow(QMainWindow):
         try:
             with project_lock.acquire(path, EDITOR_HOLDER):  # before reading: no stale state
                 self.set_project(project_io.load(path, recover=recover))
-        except (AladdinError, TimelineError) as exc:
+        except AladdinError as exc:
             self._error(exc)
             return
         if recover:
@@ -335,7 +338,7 @@ class MainWindow(QMainWindow):
             path += ".aladdin"
         try:
             self.set_project(project_io.new_project(path))
-        except TimelineError as exc:
+        except AladdinError as exc:
             self._error(exc)
 
     def save(self) -> None:
@@ -346,7 +349,7 @@ class MainWindow(QMainWindow):
             project_io.save(self.project)
             self.refresh()
             self.statusBar().showMessage(f"Saved {self.project.location.file}", 4000)
-        except TimelineError as exc:
+        except AladdinError as exc:
             self._error(exc)
 
     def save_as(self) -> None:
@@ -360,7 +363,7 @@ class MainWindow(QMainWindow):
                     project_io.save(self.project, path)
                 self._take_lock(self.project)  # the lock follows the project to its new place
                 self.refresh()
-            except (AladdinError, TimelineError) as exc:
+            except AladdinError as exc:
                 self._error(exc)
 
     def restore_autosave(self) -> None:
@@ -372,6 +375,14 @@ class MainWindow(QMainWindow):
 
         dialog = ExportDialog(self.ctx, self)
         dialog.finished_export.connect(self._export_done)
+        dialog.open()
+        return dialog
+
+    def export_timeline_dialog(self):
+        """OTIO / OTIOZ / EDL / FCP XML, as ``aladdin-studio export`` writes them."""
+        from .export_timeline_dialog import ExportTimelineDialog
+
+        dialog = ExportTimelineDialog(self.ctx, self)
         dialog.open()
         return dialog
 
