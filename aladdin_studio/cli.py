@@ -11,9 +11,7 @@ import json
 import sys
 from typing import Any
 
-from .config import ConfigError
 from .errors import AladdinError
-from .generation.errors import GenerationError
 from .timeline import schema as S
 from .timeline.errors import TimelineError
 from .timeline.probe import MediaProbeError
@@ -162,13 +160,16 @@ def main(argv: list[str] | None = None) -> int:
         status = handler(args, settings) or 0
         _register_project(args)
         return status
-    except (TimelineError, MediaProbeError, ConfigError, GenerationError, AladdinError,
-            OSError) as exc:
-        print(f"aladdin-studio: error: {exc}", file=sys.stderr)
+    except (AladdinError, OSError) as exc:  # every user-facing error, and the OS's
+        print(f"aladdin-studio: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("aladdin-studio: cancelled", file=sys.stderr)
         return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _write_lock(project: str, command: str) -> Any:
@@ -366,7 +367,7 @@ def cmd_export(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_render(args: argparse.Namespace, settings: Any) -> int:
-    from .render.export import RenderError, render_scene
+    from .render.export import render_scene
     from .render.plan import build_plan
     from .render.presets import default_preset, get_preset
     from .render.progress_bar import ProgressBar
@@ -384,13 +385,10 @@ def cmd_render(args: argparse.Namespace, settings: Any) -> int:
     plan = build_plan(project.scene(args.scene), project.resolve_media)
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
     cache = project.location.cache_dir if project.location else None
-    try:
+    try:  # a RenderError (an AladdinError) is reported by main
         result = render_scene(plan, args.output, preset, time_range=args.range,
                               segments=args.segments, progress=bar, cache_dir=cache,
                               duck_db=args.duck_db)
-    except RenderError as exc:
-        print(f"aladdin-studio: error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
     finally:
         if bar is not None:
             bar.close()

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
+from aladdin_studio.errors import AladdinError, ErrorKind
+
 __all__ = [
     "ENV_VARS",
     "PROVIDERS",
@@ -36,8 +38,15 @@ Source = Literal["default", "file", "env", "keyring"]
 PROVIDERS = ("auto", "fal", "local")
 
 
-class ConfigError(ValueError):
-    """A setting has an invalid value, or the settings file cannot be read."""
+class ConfigError(AladdinError):
+    """A setting has an invalid value, or the settings file cannot be read. ``field`` names
+    the setting (attribute name) when one is to blame."""
+
+    kind = ErrorKind.INVALID_INPUT
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _opt(

@@ -15,6 +15,8 @@ import keyring
 import keyring.errors
 from keyring.backends import fail, null
 
+from aladdin_studio.errors import AladdinError, ErrorKind
+
 __all__ = ["SERVICE", "SecretStoreError", "delete_secret", "get_secret", "mask", "set_secret"]
 
 SERVICE = "aladdin-studio"
@@ -27,8 +29,10 @@ _MIN_PARTIAL_LEN = 12
 log = logging.getLogger(__name__)
 
 
-class SecretStoreError(RuntimeError):
+class SecretStoreError(AladdinError):
     """The OS keyring cannot store or delete a secret."""
+
+    kind = ErrorKind.UNAVAILABLE
 
 
 def _check_name(name: str) -> None:

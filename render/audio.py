@@ -44,6 +44,7 @@ import av
 import av.filter
 import numpy as np
 
+from aladdin_studio.errors import AladdinError, ErrorKind
 from aladdin_studio.timeline.probe import describe_av_error
 
 from .loudness import LoudnessMeter, integrated_loudness
@@ -90,8 +91,10 @@ _LIM_RIGHT = _LIM_LOOKAHEAD  # and after
 MAX_LIMITING_DB = 6.0
 
 
-class AudioDecodeError(Exception):
+class AudioDecodeError(AladdinError):
     """A file cannot be opened or decoded; ``str(err)`` names the file and the reason."""
+
+    kind = ErrorKind.CORRUPT
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         self.path = os.fspath(path)

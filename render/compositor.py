@@ -21,6 +21,8 @@ import av
 import cv2
 import numpy as np
 
+from aladdin_studio.errors import AladdinError, ErrorKind
+
 from . import titles
 from . import transitions as T
 from .decode import DecodeError, VideoSource
@@ -31,8 +33,10 @@ __all__ = ["ClipRenderError", "Compositor", "SourcePool", "black_frame", "to_rgb
 ProxyLookup = Callable[[str], "str | os.PathLike[str] | None"]
 
 
-class ClipRenderError(Exception):
+class ClipRenderError(AladdinError):
     """Rendering a clip failed; names the clip and says why."""
+
+    kind = ErrorKind.INTERNAL
 
     def __init__(self, clip: VideoClipPlan, reason: str) -> None:
         self.clip_name = clip.name
@@ -138,11 +142,17 @@ class Compositor:
                 continue
             base = self._black if out is None else out
             out = _cover(base, layer, rect, opacity)
-        return self._black if out is None else out
+        out = self._black if out is None else out
+        for sub in self.plan.subtitles:  # burned-in subtitles: over every track
+            if sub.start <= n < sub.end:
+                out = titles.blend(out, titles.title_layer(sub.params, self.size), 1.0)
+        return out
 
     def passthrough(self, n: int) -> av.VideoFrame | None:
         """The decoded frame for ``n`` if it can go to the encoder unchanged, else None."""
         visible = [seg for seg in (t.at(n) for t in self.plan.video) if seg is not None]
+        if any(sub.start <= n < sub.end for sub in self.plan.subtitles):
+            return None
         if len(visible) != 1 or not isinstance(visible[0], ClipSegment):
             return None
         clip = visible[0].clip
@@ -168,6 +178,9 @@ class Compositor:
                 parts.append((seg, round(seg.progress(n), 6),
                               round(seg.a.source_time(n, fps), 6),
                               round(seg.b.source_time(n, fps), 6)))
+        subs = tuple(sub.params for sub in self.plan.subtitles if sub.start <= n < sub.end)
+        if subs:
+            parts.append(("subtitles", subs))
         return (self.size, tuple(parts))
 
     def release_before(self, n: int) -> None:

@@ -25,6 +25,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from aladdin_studio.errors import AladdinError, ErrorKind
 from aladdin_studio.timeline.probe import MediaProbeError, describe_av_error, probe
 
 __all__ = ["FORWARD_WINDOW", "DecodeError", "VideoSource"]
@@ -37,8 +38,10 @@ _PIX_FMTS = ("yuv420p", "rgb24")
 _Y_BLACK, _C_BLACK = 16, 128
 
 
-class DecodeError(Exception):
+class DecodeError(AladdinError):
     """A file cannot be opened or decoded; ``str(err)`` names the file and the reason."""
+
+    kind = ErrorKind.CORRUPT
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         self.path = os.fspath(path)

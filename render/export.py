@@ -32,6 +32,8 @@ import av
 import numpy as np
 from av.video.frame import PictureType
 
+from aladdin_studio.errors import AladdinError, ErrorKind
+
 from .audio import AudioDecodeError
 from .compositor import ClipRenderError, Compositor
 from .plan import SAMPLE_RATE, OfflineMediaError, ScenePlan, frame_to_sample
@@ -56,8 +58,10 @@ def leftover_workdirs(out: str | os.PathLike[str]) -> list[Path]:
     return list(out.parent.glob(f".{out.name}.*{_PARTS}"))
 
 
-class RenderError(Exception):
+class RenderError(AladdinError):
     """The render failed; the message is meant for the user."""
+
+    kind = ErrorKind.INTERNAL
 
 
 class RenderCancelled(Exception):

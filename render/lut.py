@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from aladdin_studio.errors import AladdinError, ErrorKind
 from aladdin_studio.render.transitions import planes
 
 __all__ = ["EffectError", "YuvLut", "load_cube", "sample_lut"]
@@ -37,8 +38,10 @@ _KR, _KB = 0.2126, 0.0722
 _KG = 1.0 - _KR - _KB
 
 
-class EffectError(Exception):
+class EffectError(AladdinError):
     """An effect cannot be set up (e.g. a LUT file is missing or invalid); names the file."""
+
+    kind = ErrorKind.INVALID_INPUT
 
 
 # ---------------------------------------------------------------------------- .cube parsing

@@ -21,8 +21,10 @@ from typing import Any
 
 import opentimelineio as otio
 
+from aladdin_studio.errors import AladdinError, ErrorKind
 from aladdin_studio.timeline import schema as S
 from aladdin_studio.timeline.layout import layout, track_end
+from aladdin_studio.timeline.subtitles import burn_in_params, scene_cues, subtitle_style
 from aladdin_studio.timeline.titles import TITLE_KIND, title_params
 
 __all__ = [
@@ -46,8 +48,10 @@ ROLE_PAN = {"dialogue": 0.0, "music": 0.0, "sfx": 0.0, "clip": 0.0}
 Resolver = Callable[[str], "Path | None"]
 
 
-class OfflineMediaError(Exception):
+class OfflineMediaError(AladdinError):
     """A clip's media file is missing; names the clip and the file."""
+
+    kind = ErrorKind.NOT_FOUND
 
     def __init__(self, clip_name: str, url: str, reason: str = "file not found") -> None:
         self.clip_name = clip_name
@@ -173,6 +177,7 @@ class ScenePlan:
     frames: int  # timeline duration in frames (longest track)
     video: tuple[TrackPlan, ...]  # bottom first; hidden (muted) tracks left out
     audio: tuple[AudioClipPlan, ...]
+    subtitles: tuple[SubtitlePlan, ...] = ()  # burned in when the scene's style says so
 
     @property
     def duration(self) -> float:
@@ -256,7 +261,25 @@ def build_plan(scene: otio.schema.Timeline, resolve: Resolver) -> ScenePlan:
 
     w, h = S.scene_size(scene)
     return ScenePlan(scene.name, S.get(scene, "id", ""), fps, (w, h), total, tuple(video),
-                     tuple(audio))
+                     tuple(audio), _subtitles(scene, fps))
+
+
+@dataclass(frozen=True)
+class SubtitlePlan:
+    """A subtitle cue to burn in over frames ``[start, end)``: ``params`` is the cue as title
+    settings (canonical JSON), rasterised by ``render.titles`` like a title."""
+
+    start: int
+    end: int
+    params: str
+
+
+def _subtitles(scene: otio.schema.Timeline, fps: float) -> tuple[SubtitlePlan, ...]:
+    style = subtitle_style(scene)
+    if not style["burn_in"]:
+        return ()
+    return tuple(SubtitlePlan(int(round(c.start * fps)), int(round(c.end * fps)),
+                              burn_in_params(style, c.text)) for c in scene_cues(scene))
 
 
 GENERATION_PREFIX = "generation:"

@@ -77,9 +77,9 @@ def _child(request: ExportRequest, events: Any, cancel: Any) -> None:
     except RenderError as exc:
         events.put(("error", str(exc)))
     except Exception as exc:  # noqa: BLE001 - reported to the user, logged by the parent
-        from aladdin_studio.timeline.errors import TimelineError
+        from aladdin_studio.errors import AladdinError
 
-        kind = "error" if isinstance(exc, TimelineError) else "crash"
+        kind = "error" if isinstance(exc, AladdinError) else "crash"
         events.put((kind, f"{type(exc).__name__}: {exc}" if kind == "crash" else str(exc)))
     else:
         events.put(("done", result))

@@ -6,9 +6,13 @@ track or file involved and, where possible, says what to do instead.
 
 from __future__ import annotations
 
+from aladdin_studio.errors import AladdinError, ErrorKind
 
-class TimelineError(Exception):
+
+class TimelineError(AladdinError):
     """Base class for errors a user can read."""
+
+    kind = ErrorKind.INVALID_INPUT
 
 
 class EditError(TimelineError):
@@ -16,11 +20,11 @@ class EditError(TimelineError):
 
 
 class LockedTrackError(EditError):
-    pass
+    kind = ErrorKind.CONFLICT
 
 
 class ClipLimitError(EditError):
-    pass
+    kind = ErrorKind.QUOTA
 
 
 class TrimRangeError(EditError):
@@ -46,9 +50,11 @@ class InvalidEditError(EditError):
 class ProjectFileError(TimelineError):
     """A project file could not be read or written; the file on disk is untouched."""
 
+    kind = ErrorKind.NOT_FOUND
+
 
 class CorruptProjectError(ProjectFileError):
-    pass
+    kind = ErrorKind.CORRUPT
 
 
 class NewerSchemaError(ProjectFileError):

@@ -19,6 +19,9 @@ from typing import Any
 
 import av
 
+from aladdin_studio.errors import ErrorKind
+from aladdin_studio.timeline.errors import TimelineError
+
 __all__ = ["MediaInfo", "MediaProbeError", "clear_probe_cache", "content_fingerprint", "probe"]
 
 _HASH_CHUNK = 1024 * 1024
@@ -32,8 +35,10 @@ _IMAGE_CODECS = frozenset(
 _MAX_PROBE_PACKETS = 2000
 
 
-class MediaProbeError(Exception):
+class MediaProbeError(TimelineError):
     """A file could not be read as media; ``str(err)`` names the file and the reason."""
+
+    kind = ErrorKind.CORRUPT
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         self.path = os.fspath(path)

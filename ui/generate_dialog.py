@@ -36,8 +36,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..errors import AladdinError
 from ..generation import references
-from ..generation.errors import GenerationError, InvalidInputError
+from ..generation.errors import InvalidInputError
 from ..generation.request import (
     ASPECTS,
     INTERPOLATIONS,
@@ -644,7 +645,7 @@ class GenerateDialog(QDialog):
                 request = self.request(compose=True)
                 request.validate(self.registry)
             self.job = self.controller.submit(request, scene, track, at, clip=self.clip)
-        except (ValueError, GenerationError, TimelineError, OSError) as exc:
+        except (ValueError, AladdinError, OSError) as exc:
             self.show_error(str(exc))
             return False
         self.submitted.emit(self.job)

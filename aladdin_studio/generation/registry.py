@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aladdin_studio.errors import AladdinError, ErrorKind
+
 from .errors import InvalidInputError
 from .request import (
     ASPECTS,
@@ -48,8 +50,10 @@ _METHOD_FILES = {
 }
 
 
-class RegistryError(ValueError):
+class RegistryError(AladdinError):
     """``models.json`` is malformed; the message names the file and the model."""
+
+    kind = ErrorKind.CORRUPT
 
 
 @dataclass(frozen=True)

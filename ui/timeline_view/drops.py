@@ -16,6 +16,7 @@ import opentimelineio as otio
 from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
+from ...errors import AladdinError, ErrorKind
 from ...timeline import commands as C
 from ...timeline import schema as S
 from ...timeline.document import Project
@@ -32,8 +33,10 @@ if TYPE_CHECKING:
 MEDIA_MIME = "application/x-aladdin-media"
 
 
-class DropError(Exception):
+class DropError(AladdinError):
     """A drop that cannot be placed; the message is for the status bar."""
+
+    kind = ErrorKind.INVALID_INPUT
 
 
 def has_media(mime: QMimeData) -> bool:
