@@ -1,9 +1,5 @@
-"""Subtitle cues from word timings, kept on the dialogue clip's take, exported with pysubs2.
-
-A take (media reference) of a dialogue clip holds ``metadata["aladdin"]["subtitles"]``: cues
-``{"start", "end", "text"}`` in seconds of *its media*. The scene time of a cue follows from
-where the clip sits and which part of the media it shows, so moving, trimming, switching
-takes and undo carry the cues along with no extra bookkeeping.
+"""Subtitle cues from word timings, exported with pysubs2. They are stored on the dialogue
+clip's take (see ``timeline/subtitles.py``), so they move, trim and undo with the clip.
 
 Cue rules: at most 2 lines of at most 42 characters, at least 1 s on screen (extended into
 the following silence when the words are quicker; only a last cue cut short by the end of the
@@ -14,42 +10,27 @@ is already half full, at commas.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
-import opentimelineio as otio
-
-from ..timeline import schema as S
-from ..timeline.commands import Command
-from ..timeline.document import Project
-from ..timeline.errors import InvalidEditError
-from ..timeline.layout import layout
-from ..timeline.transaction import Transaction
+from ..timeline.subtitles import (
+    MAX_CHARS,
+    MAX_LINES,
+    META_KEY,
+    Cue,
+    SetCues,
+    SetSubtitleStyle,
+    clip_cues,
+    scene_cues,
+    take_cues,
+)
 from .errors import VoiceInputError
 from .timing import Word
 
-__all__ = ["MAX_CHARS", "MAX_LINES", "MIN_SECONDS", "Cue", "SetCues", "clip_cues",
-           "cues_from_words", "export_cues", "read_cues", "scene_cues", "wrap"]
+__all__ = ["MAX_CHARS", "MAX_LINES", "META_KEY", "MIN_SECONDS", "Cue", "SetCues",
+           "SetSubtitleStyle", "clip_cues", "cues_from_words", "export_cues", "read_cues",
+           "scene_cues", "take_cues", "wrap"]
 
-MAX_CHARS = 42
-MAX_LINES = 2
 MIN_SECONDS = 1.0
-META_KEY = "subtitles"
-
-
-@dataclass(frozen=True)
-class Cue:
-    start: float
-    end: float
-    text: str  # lines joined by "\n"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Cue:
-        return cls(float(data["start"]), float(data["end"]), str(data["text"]))
 
 
 def wrap(text: str, width: int = MAX_CHARS) -> list[str]:
@@ -108,77 +89,6 @@ def cues_from_words(words: list[Word], end_limit: float | None = None) -> list[C
             start, text = prev.start, "\n".join(wrap(prev.text.replace("\n", " ") + " " + text))
         cues.append(Cue(round(start, 3), round(end, 3), text))
     return cues
-
-
-# --------------------------------------------------------------------------- the document
-
-
-def take_cues(ref: Any) -> list[Cue]:
-    """The cues stored on a take (media-relative seconds)."""
-    if ref is None or S.NS not in ref.metadata:
-        return []
-    raw = S.to_py(ref.metadata[S.NS].get(META_KEY)) or []
-    return [Cue.from_dict(c) for c in raw if isinstance(c, dict)]
-
-
-def clip_cues(clip: otio.schema.Clip, start_frame: int, rate: float) -> list[Cue]:
-    """The active take's cues in scene seconds for ``clip`` starting at ``start_frame``,
-    cut to the part of the media the clip shows."""
-    cues = take_cues(clip.media_reference)
-    if not cues or clip.source_range is None:
-        return []
-    speed = S.clip_speed(clip) or 1.0
-    media_in = S.frames_exact(clip.source_range.start_time, rate) / rate
-    length = S.frames(clip.source_range.duration, rate) / rate
-    media_out = media_in + length * speed
-    at = start_frame / rate
-    out = []
-    for cue in cues:
-        a, b = max(cue.start, media_in), min(cue.end, media_out)
-        if b - a < 0.05:
-            continue
-        out.append(Cue(round(at + (a - media_in) / speed, 3), round(at + (b - media_in) / speed, 3),
-                       cue.text))
-    return out
-
-
-def scene_cues(scene: otio.schema.Timeline) -> list[Cue]:
-    """All cues of a scene's dialogue tracks (unmuted), in time order."""
-    rate = S.scene_rate(scene)
-    cues: list[Cue] = []
-    for track in scene.tracks:
-        if not S.is_audio(track) or S.track_role(track) != S.TrackRole.DIALOGUE \
-                or S.track_flag(track, "muted"):
-            continue
-        for slot in layout(track, rate):
-            if slot.is_clip:
-                cues += clip_cues(slot.item, slot.start, rate)
-    return sorted(cues, key=lambda c: (c.start, c.end))
-
-
-class SetCues(Command):
-    """Replace the cues of a clip's active take (the Subtitles view's edits)."""
-
-    text = "Edit Subtitles"
-
-    def __init__(self, clip: otio.schema.Clip, cues: list[Cue]) -> None:
-        super().__init__()
-        self.clip, self.cues = clip, cues
-
-    def build(self, project: Project, tx: Transaction) -> None:
-        if not isinstance(self.clip, otio.schema.Clip) or self.clip.media_reference is None:
-            raise InvalidEditError("Select a dialogue clip first.")
-        for cue in self.cues:
-            if cue.end <= cue.start:
-                raise InvalidEditError(f"Subtitle '{cue.text[:30]}' ends before it starts.")
-            if any(len(line) > MAX_CHARS for line in cue.text.split("\n")) or \
-                    cue.text.count("\n") >= MAX_LINES:
-                raise InvalidEditError(f"Subtitle '{cue.text[:30]}' is longer than {MAX_LINES} "
-                                       f"lines of {MAX_CHARS} characters.")
-        tx.set_meta(self.clip.media_reference, META_KEY, [c.to_dict() for c in self.cues])
-        track = self.clip.parent()
-        if isinstance(track, otio.schema.Track):
-            tx.touch_track(track)
 
 
 # --------------------------------------------------------------------------- files
