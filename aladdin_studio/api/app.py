@@ -63,7 +63,7 @@ class _Estimates:
 
 
 def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_BODY,
-               watch_interval: float = 0.02) -> FastAPI:
+               watch_interval: float = 0.02, webhook_backoff: float = 1.0) -> FastAPI:
     """The API app over ``backend``; every route needs ``Authorization: Bearer <token>``
     (WebSockets: that header or ``?token=``)."""
     estimates = _Estimates(backend)
@@ -76,7 +76,7 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
                         time.time())
 
     watcher = JobWatcher(backend.store, view, interval=watch_interval)
-    hooks = ApiWebhooks(backend)
+    hooks = ApiWebhooks(backend, backoff=webhook_backoff)
     watcher.on_finished.append(hooks.job_finished)
     watcher.on_finished.append(lambda job: backend.land_soon(job.project))
 
