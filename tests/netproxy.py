@@ -5,7 +5,8 @@ In HTTP mode every request gets its own upstream connection (``Connection: close
 so a fault hits exactly one request. ``decide(method, target, index)`` returns None (forward),
 ``"reset"`` (half the body is forwarded, then both sides are reset), ``"stall"`` (the
 response is held back for ``stall_s`` seconds, then the connection is dropped) or ``"500"``
-(an S3-style InternalError is answered without reaching the server).
+(an S3-style InternalError is answered without reaching the server) or
+``"http:STATUS:Code"`` (that S3 error, e.g. ``"http:403:InvalidAccessKeyId"``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from collections.abc import Callable
 
 Decide = Callable[[str, str, int], str | None]
 
-ERROR_500 = (b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>InternalError</Code>"
-             b"<Message>We encountered an internal error. Please try again.</Message></Error>")
 
 
 def _reset(sock: socket.socket) -> None:
@@ -106,17 +105,22 @@ class TcpProxy:
                 fault = self.decide(method, target, index) if self.decide else None
                 self.requests.append((method, target, fault))
             length = int(headers.get("content-length", "0") or 0)
-            if fault == "500":
+            if fault == "500" or (fault or "").startswith("http:"):
+                status, code = (500, "InternalError") if fault == "500" else \
+                    (int(fault.split(":")[1]), fault.split(":")[2])
+                body = (b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>"
+                        + code.encode() + b"</Code><Message>" + code.encode()
+                        + b"</Message></Error>")
                 if headers.get("expect", "").lower() != "100-continue":
                     while len(rest) < length:
                         chunk = client.recv(65536)
                         if not chunk:
                             break
                         rest += chunk
-                client.sendall(b"HTTP/1.1 500 Internal Server Error\r\n"
-                               b"Content-Type: application/xml\r\nConnection: close\r\n"
-                               b"Content-Length: " + str(len(ERROR_500)).encode() + b"\r\n\r\n"
-                               + ERROR_500)
+                client.sendall(f"HTTP/1.1 {status} Error\r\n".encode()
+                               + b"Content-Type: application/xml\r\nConnection: close\r\n"
+                               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+                               + (b"" if method == "HEAD" else body))
                 client.close()
                 return
             kept = [line for line in lines if not line.lower().startswith(b"connection:")]

@@ -8,6 +8,7 @@ take lands exactly once even across restarts (the job ledger remembers ``take_ap
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 from typing import Any
@@ -31,6 +32,7 @@ from .request import GenerationRequest
 
 __all__ = ["GenerationService", "project_key"]
 
+log = logging.getLogger(__name__)
 LAND_BUDGET_S = 0.02  # per finished_commands() call (see there)
 _REFERENCE_FIELDS = (("character_ref", "character"), ("location_ref", "location"))
 
@@ -238,8 +240,16 @@ class GenerationService:
         return command
 
     def mark_applied(self, job_id: str) -> None:
-        """The caller pushed (or gave up on) ``job_id``'s command: never offer it again."""
+        """The caller pushed (or gave up on) ``job_id``'s command: never offer it again.
+        A generated take now on the timeline goes into the media collection and the Brain
+        (best effort: the library never blocks landing a take)."""
         self.store.update(job_id, take_applied=True)
+        try:
+            from ..library.record import record_generation_landed
+
+            record_generation_landed(self.project, job_id, self.queue.settings)
+        except Exception as exc:  # noqa: BLE001 - logged; the take has landed regardless
+            log.warning("job %s: not recorded in the media library: %s", job_id, exc)
 
     # ------------------------------------------------------------------ control
 

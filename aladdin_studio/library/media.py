@@ -9,8 +9,9 @@ A document::
      "cost", ...}, "createdAt"}
 
 ``characterReference`` / ``locationReference`` hold the reference library ids (as in the
-design doc); ``characterName`` / ``locationName`` hold the names a user knows, so queries
-match either (names case-insensitively).
+design doc); ``characterName`` / ``locationName`` hold the names a user knows, and a scene
+render lists everyone in it in ``characters`` / ``locations``; queries match any of them
+(names case-insensitively).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ __all__ = [
 MEDIA_TYPES = ("video", "audio", "image")
 METADATA_FIELDS = ("method", "duration", "fps", "resolution", "qualityScore",
                    "characterReference", "locationReference", "sceneId", "voice", "provider",
-                   "model", "cost", "characterName", "locationName")
+                   "model", "cost", "characterName", "locationName", "characters", "locations")
 MAX_PAGE = 500
 
 

@@ -2,8 +2,9 @@
 
 Indexes created on start: unique ``id``, ``(projectId, createdAt)``, ``sha256``. Documents keep
 the design doc's shape; ``createdAt`` is a BSON date. Names are matched case-insensitively via
-lower-cased copies (``metadata.characterKey`` / ``metadata.locationKey``) so the queries use
-plain equality and stay index-friendly.
+lower-cased copies (``metadata.characterKeys`` / ``metadata.locationKeys``: the single
+``characterName`` plus a render's ``characters`` list) so the queries use plain equality on
+a multikey field.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ class MongoMediaRepository:
         data = doc.to_dict()
         data["createdAt"] = doc.created_at
         meta = data["metadata"]
-        meta["characterKey"] = _key(meta.get("characterName"))
-        meta["locationKey"] = _key(meta.get("locationName"))
+        for kind in ("character", "location"):
+            names = [meta.get(f"{kind}Name"), *(meta.get(f"{kind}s") or [])]
+            meta[f"{kind}Keys"] = sorted({k for k in map(_key, names) if k})
         return data
 
     @staticmethod
@@ -63,8 +65,8 @@ class MongoMediaRepository:
         data = dict(data)
         data.pop("_id", None)
         meta = dict(data.get("metadata") or {})
-        meta.pop("characterKey", None)
-        meta.pop("locationKey", None)
+        meta.pop("characterKeys", None)
+        meta.pop("locationKeys", None)
         data["metadata"] = meta
         return MediaDocument.from_dict(data)
 
@@ -98,10 +100,10 @@ class MongoMediaRepository:
         ors = []
         if query.character is not None:
             ors.append({"$or": [{"metadata.characterReference": query.character},
-                                {"metadata.characterKey": _key(query.character)}]})
+                                {"metadata.characterKeys": _key(query.character)}]})
         if query.location is not None:
             ors.append({"$or": [{"metadata.locationReference": query.location},
-                                {"metadata.locationKey": _key(query.location)}]})
+                                {"metadata.locationKeys": _key(query.location)}]})
         if ors:
             f["$and"] = ors
         if query.method is not None:

@@ -47,12 +47,24 @@ def _lower(value: Any) -> str | None:
     return str(value).casefold() if value not in (None, "") else None
 
 
+def _names(meta: dict[str, Any], kind: str) -> str | None:
+    """``|name|name|`` (case-folded) of the single ``{kind}Name`` and the ``{kind}s`` list."""
+    names = [meta.get(f"{kind}Name"), *(meta.get(f"{kind}s") or [])]
+    folded = sorted({str(n).casefold() for n in names if n not in (None, "")})
+    return "|" + "|".join(folded) + "|" if folded else None
+
+
+def _like(name: str) -> str:
+    escaped = name.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%|{escaped}|%"
+
+
 def _row(doc: MediaDocument) -> tuple[Any, ...]:
     m = doc.metadata
     quality = m.get("qualityScore")
     return (doc.id, doc.project_id, doc.type, doc.sha256, doc.created_at.timestamp(),
-            m.get("method"), m.get("characterReference"), _lower(m.get("characterName")),
-            m.get("locationReference"), _lower(m.get("locationName")),
+            m.get("method"), m.get("characterReference"), _names(m, "character"),
+            m.get("locationReference"), _names(m, "location"),
             None if quality is None else float(quality), m.get("sceneId"),
             json.dumps(doc.to_dict(), separators=(",", ":")))
 
@@ -118,11 +130,11 @@ class SqliteMediaRepository:
         if query.type is not None:
             add("type = ?", query.type)
         if query.character is not None:
-            add("(character_ref = ? OR character_name = ?)", query.character,
-                _lower(query.character))
+            add("(character_ref = ? OR character_name LIKE ? ESCAPE '\\')", query.character,
+                _like(query.character))
         if query.location is not None:
-            add("(location_ref = ? OR location_name = ?)", query.location,
-                _lower(query.location))
+            add("(location_ref = ? OR location_name LIKE ? ESCAPE '\\')", query.location,
+                _like(query.location))
         if query.method is not None:
             add("method = ?", query.method)
         if query.min_quality is not None:

@@ -107,3 +107,12 @@ def test_sqlite_store_is_shared_by_threads_and_reopens(tmp_path):
     again = SqliteMediaRepository(tmp_path / "lib.sqlite3")
     assert again.count(MediaQuery(project_id="p1")) == 40
     again.close()
+
+
+def test_a_render_is_found_by_any_character_or_location_it_holds(media_repo):
+    media_repo.put(_doc(1, characters=["Sarah", "Tom_1"], locations=["Park"]))
+    media_repo.put(_doc(2, characterName="Tom"))
+    assert [d.id for d in media_repo.find(MediaQuery(character="tom_1"))] == ["m001"]
+    assert [d.id for d in media_repo.find(MediaQuery(character="Tom"))] == ["m002"]
+    assert [d.id for d in media_repo.find(MediaQuery(character="tom%"))] == []
+    assert [d.id for d in media_repo.find(MediaQuery(location="park"))] == ["m001"]
