@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,6 +20,7 @@ from pathlib import Path
 import opentimelineio as otio
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from . import document_check
 from . import schema as S
 from .document import Project, ProjectLocation
 from .errors import CorruptProjectError, NewerSchemaError, ProjectFileError
@@ -124,18 +124,15 @@ def recovery_newer(loc: ProjectLocation) -> bool:
 
 
 def parse(text: str, source: str) -> tuple[otio.schema.SerializableCollection, list[str]]:
-    """Parse OTIO JSON into a migrated collection; raise readable errors."""
-    try:
-        head = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise CorruptProjectError(
-            f"'{source}' is damaged and cannot be opened ({exc}). The file was not changed; "
-            "a backup may be in the backups folder.") from None
+    """Parse OTIO JSON into a migrated collection; raise readable errors (the shape and
+    numbers are checked once, in ``document_check``, before anything uses them)."""
+    head = document_check.loads(text, source)
     version = _schema_version(head)
     if version > S.SCHEMA_VERSION:
         raise NewerSchemaError(f"'{source}' was saved by a newer Aladdin Studio (project format "
                                f"{version}; this version reads up to {S.SCHEMA_VERSION}). "
                                "Update Aladdin Studio to open it.")
+    document_check.check_shape(head, source)
     try:
         obj = otio.adapters.read_from_string(text, "otio_json")
     except Exception as exc:  # OTIO raises several types for bad documents
@@ -143,6 +140,7 @@ def parse(text: str, source: str) -> tuple[otio.schema.SerializableCollection, l
                                   f"{exc}.") from None
     coll, warnings = adopt(obj, source)
     S.migrate(coll)
+    document_check.check_limits(coll, source)
     return coll, warnings
 
 
@@ -158,14 +156,8 @@ def _schema_version(head: object) -> int:
 
 
 def read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProjectFileError(f"There is no project at '{path}'.") from None
-    except UnicodeDecodeError:
-        raise CorruptProjectError(f"'{path}' is not a text project file.") from None
-    except OSError as exc:
-        raise ProjectFileError(f"Cannot read '{path}': {exc.strerror or exc}.") from None
+    """A project file's text: a regular UTF-8 file of bounded size (document_check)."""
+    return document_check.read_capped(path)
 
 
 def load(path: str | Path, *, recover: bool = False) -> Project:
