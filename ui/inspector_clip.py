@@ -274,7 +274,8 @@ class ClipPanel(QWidget):
             self.take.clear()
             for key, ref in refs.items():
                 url = getattr(ref, "target_url", "") or ""
-                self.take.addItem(f"{key}: {Path(url).name}" if url else key, key)
+                label = ref.name or (Path(url).name if url else "")  # a generated take's name
+                self.take.addItem(f"{key}: {label}" if label else key, key)
             self.take.setCurrentIndex(self.take.findData(clip.active_media_reference_key))
         finally:
             self.take.blockSignals(False)

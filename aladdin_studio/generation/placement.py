@@ -51,6 +51,7 @@ __all__ = [
     "placeholder_clip",
     "placeholder_status",
     "provenance",
+    "readable_name",
     "result_command",
     "short_name",
     "status_command",
@@ -58,6 +59,10 @@ __all__ = [
 
 GENERATOR_KIND = "aladdin.generation"
 NAME_CHARS = 32
+#: Short method names in readable take names ("t2v · sunset over the bay · take 2").
+METHOD_SHORT = {"text-to-video": "t2v", "image-to-video": "i2v", "first-last-frame": "flf",
+                "composite-to-video": "c2v"}
+PROMPT_WORDS = 5
 
 
 # --------------------------------------------------------------------------- placeholders
@@ -70,6 +75,25 @@ def short_name(prompt: str, limit: int = NAME_CHARS) -> str:
         return text or "Generated clip"
     cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
     return cut.rstrip(",;:-") + "…"
+
+
+def readable_name(method: str, prompt: str, take: int) -> str:
+    """A generated take's name for the bin and the clip: method, the prompt's first words and
+    the take number, e.g. ``"t2v · sunset over the bay · take 2"`` (files keep their ids)."""
+    words = clean_prompt(prompt).split()
+    text = " ".join(words[:PROMPT_WORDS]).rstrip(".,;:!?…")
+    if len(words) > PROMPT_WORDS:
+        text += "…"
+    return " · ".join(part for part in (METHOD_SHORT.get(method, method), text,
+                                        f"take {take}") if part)
+
+
+def _auto_name(clip: otio.schema.Clip, method: str, prompt: str) -> bool:
+    """Whether the clip still has a name we gave it (not one the user typed)."""
+    name = clip.name or ""
+    prefix = readable_name(method, prompt, 0).rsplit(" · ", 1)[0] + " · take "
+    return name in ("", short_name(clean_prompt(prompt)), short_name(prompt)) or \
+        name.startswith(prefix)
 
 
 def clean_prompt(prompt: str) -> str:
@@ -186,13 +210,20 @@ def result_command(project: Project, clip: otio.schema.Clip, job: Job) -> Genera
     info = probe(path)
     request = GenerationRequest.from_dict(S.to_py(job.request))
     ref = reference_for(project, path, info, rate, provenance(project, job, request, clip))
-    take = ReplaceTake(clip, ref) if is_placeholder(clip) else C.AddTake(clip, ref)
+    keys = list(clip.media_references())
+    replace = is_placeholder(clip)
+    number = keys.index(clip.active_media_reference_key) + 1 if replace else len(keys) + 1
+    name = readable_name(request.method, request.prompt, number)
+    ref.name = name  # the Takes menus show it; the file in media/ keeps its id
+    entry = {**bin_entry(project, path, info), "name": name}
+    take = ReplaceTake(clip, ref) if replace else C.AddTake(clip, ref)
     commands: list[C.Command] = [
         take,
-        AppendProjectEntry("bin", bin_entry(project, path, info), "Generated Take",
-                           unique="url"),
+        AppendProjectEntry("bin", entry, "Generated Take", unique="url"),
         SetGeneration(clip, status="done", job_id=job.id, message=None, model=job.model),
     ]
+    if _auto_name(clip, request.method, request.prompt) and clip.name != name:
+        commands.append(C.RenameItem(clip, name))
     return GenerationMacro("Generated Take", commands, job_id=job.id)
 
 

@@ -92,7 +92,8 @@ def generation_items(view: TimelineView, menu: QMenu, clip: otio.schema.Clip) ->
         active = clip.active_media_reference_key
         for key, ref in takes.items():
             model = (S.get(ref, "provenance", {}) or {}).get("model")
-            action = sub.addAction(f"{key} — {model}" if model else key)
+            about = " · ".join(p for p in (ref.name, model) if p)  # generated: readable name
+            action = sub.addAction(f"{key} — {about}" if about else key)
             action.setCheckable(True)
             action.setChecked(key == active)
             action.triggered.connect(
