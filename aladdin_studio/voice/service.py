@@ -8,6 +8,7 @@ jobs become one undo step on the dialogue track. Sound effects likewise on the s
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -103,7 +104,8 @@ class VoiceService:
         """Create the chosen preview as a voice and keep it in the user voice library."""
         if keep_sample_in is not None:
             keep_sample_in.mkdir(parents=True, exist_ok=True)
-            target = keep_sample_in / f"voice-sample-{preview.generated_voice_id[:20]}.wav"
+            tag = re.sub(r"[^A-Za-z0-9]+", "-", f"{profile.name}-{preview.generated_voice_id}")
+            target = keep_sample_in / f"voice-sample-{tag.strip('-')[:48]}.wav"
             target.write_bytes(Path(preview.path).read_bytes())
             preview = replace(preview, path=target)
         voice = self.provider.create_voice(replace(profile, provider=self.provider_name),

@@ -1,0 +1,138 @@
+"""The voice commands end to end in-process: with no keys a voice is designed and assigned, a
+5-line script becomes 5 dialogue clips, subtitles export as SRT/VTT and burn-in is switched
+on; queued dialogue is placed later with --apply; through ElevenLabs (emulated) the quota
+failure is one clear line and exit status 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from elevenlabs_emulator import quota_exceeded
+
+from aladdin_studio import cli
+from aladdin_studio.timeline import schema as S
+from aladdin_studio.timeline.project_io import load
+from aladdin_studio.timeline.subtitles import scene_cues, subtitle_style
+from aladdin_studio.voice.library import characters
+from aladdin_studio.voice.placement import dialogue_clips
+from aladdin_studio.voice.subtitles import read_cues
+
+SCRIPT = """ALADDIN: We leave at dawn.
+JASMINE (worried): Not a minute later?
+ALADDIN: Not a second later, I promise.
+GENIE (laughing): You two and your schedules!
+JASMINE: Then it is settled.
+"""
+
+
+@pytest.fixture
+def no_keys(monkeypatch):
+    monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
+    monkeypatch.delenv("ELEVENLABS_BASE_URL", raising=False)
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_offline_voice_dialogue_subtitles_sfx(project, tmp_path, capsys, no_keys):
+    code, out, _ = run(capsys, "voice", "design", "Aladdin", "--gender", "male", "--age",
+                       "young", "--description", "a street-smart dreamer", "--pick", "2",
+                       "--project", project, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert len(data["previews"]) == 3 and data["saved"]["provider"] == "local"
+    (aladdin,) = characters(load(project))
+    assert aladdin.voice.voice_id == data["saved"]["voice_id"]
+    code, out, _ = run(capsys, "voice", "list", "--library", "--json")
+    assert code == 0 and any(v["name"] == "Aladdin" for v in json.loads(out))
+
+    script = tmp_path / "scene.txt"
+    script.write_text(SCRIPT)
+    code, out, err = run(capsys, "dialogue", project, "--script", script, "--at", "1.5",
+                         "--wait", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert len(data["clips"]) == 5 and data["clips"][0]["start"] == 1.5
+    assert sorted(data["new_characters"]) == ["Genie", "Jasmine"]  # Aladdin had a voice
+    assert "had no voice" in err
+    doc = load(project)
+    clips = dialogue_clips(doc.scenes[0])
+    assert len(clips) == 5
+    voice_of = {S.get(c, "voice")["character"]: c.media_reference.metadata["aladdin"]
+                ["provenance"]["voice_id"] for c in clips}
+    assert voice_of["Aladdin"] == aladdin.voice.voice_id and len(set(voice_of.values())) == 3
+
+    for suffix in (".srt", ".vtt"):
+        out_file = tmp_path / f"subs{suffix}"
+        code, out, _ = run(capsys, "subtitles", project, "-o", out_file)
+        assert code == 0 and out_file.is_file()
+        cues = read_cues(out_file)
+        assert [c.text for c in cues] == [c.text for c in scene_cues(doc.scenes[0])]
+        assert cues[0].start >= 1.5
+    code, _, _ = run(capsys, "subtitles", project, "--burn-in", "on")
+    assert code == 0 and subtitle_style(load(project).scenes[0])["burn_in"] is True
+
+    code, out, err = run(capsys, "sfx", project, "--prompt", "a fast whoosh", "--duration",
+                         "1", "--at", "0.5", "--json")
+    assert code == 0, err
+    assert json.loads(out)["clip"] == "a fast whoosh"
+    code, out, _ = run(capsys, "integrate-audio", project)
+    assert code == 0 and "Levelled 5 dialogue clip(s)" in out
+
+
+def test_user_errors_are_one_line_and_exit_2(project, tmp_path, capsys, no_keys):
+    cases = [("dialogue", project, "--script", tmp_path / "missing.txt", "--wait"),
+             ("subtitles", project, "-o", tmp_path / "subs.txt"),
+             ("subtitles", project, "-o", tmp_path / "subs.srt"),
+             ("voice", "assign", project, "Bob", "nobody"),
+             ("sfx", project, "--prompt", "boom", "--duration", "99")]
+    for argv in cases:
+        code, _, err = run(capsys, *argv)
+        assert code == 2, argv
+        assert err.count("\n") == 1 and err.startswith("aladdin-studio: error:"), err
+
+
+def test_queued_dialogue_is_placed_with_apply(project, tmp_path, capsys, no_keys):
+    from aladdin_studio.config import load_settings
+    from aladdin_studio.jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey
+
+    script = tmp_path / "s.txt"
+    script.write_text("NARRATOR: The sun sets.\nNARRATOR: The city sleeps.\n")
+    code, out, _ = run(capsys, "dialogue", project, "--script", script, "--json")
+    assert code == 0 and len(json.loads(out)["queued"]) == 2
+    assert dialogue_clips(load(project).scenes[0]) == []
+    settings = load_settings()
+    queue = JobQueue(make_huey(settings), JobStore(), None, settings, poll_interval=0.05)
+    with EmbeddedConsumer(queue.huey, 2, queue=queue, tick=0.05):
+        from aladdin_studio.voice.service import VoiceService
+
+        VoiceService(queue, settings).wait(json.loads(out)["queued"], timeout=30)
+    code, out, _ = run(capsys, "dialogue", project, "--apply", "--json")
+    assert code == 0 and json.loads(out) == {"placed": 2, "waiting": 0}
+    assert len(dialogue_clips(load(project).scenes[0])) == 2
+    code, out, _ = run(capsys, "dialogue", project, "--apply", "--json")
+    assert json.loads(out) == {"placed": 0, "waiting": 0}
+
+
+def test_elevenlabs_dialogue_and_a_clear_quota_message(project, tmp_path, capsys, elevenlabs):
+    script = tmp_path / "s.txt"
+    script.write_text("ALADDIN: We leave at dawn.\nJASMINE: Not a minute later?\n")
+    code, out, err = run(capsys, "dialogue", project, "--script", script, "--wait", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["provider"] == "elevenlabs" and data["cost"] > 0
+    assert sum(c["characters_billed"] for c in data["clips"]) == len(
+        "We leave at dawn.Not a minute later?")
+    elevenlabs.inject("tts_timestamps", quota_exceeded(times=None))
+    script.write_text("ALADDIN: Something new to say.\n")
+    code, out, err = run(capsys, "dialogue", project, "--script", script, "--wait")
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("aladdin-studio: error:") and "quota exceeded" in last
+    assert len(elevenlabs.calls("tts_timestamps")) == 3  # no retries of a quota failure
+    code, out, err = run(capsys, "voice", "list", "--search", "british")
+    assert code == 0 and "Daniel" in out
