@@ -38,6 +38,7 @@ FORMAT_LABELS = {
     "fcpxml": ("Final Cut Pro 7 XML (.xml)", "xml"),
 }
 ALL_SCENES = "\0all"
+EXTENSION_FORMATS = {ext: fmt for fmt, (_label, ext) in FORMAT_LABELS.items()}
 
 
 class ExportTimelineDialog(QDialog):
@@ -116,8 +117,20 @@ class ExportTimelineDialog(QDialog):
                 path += f".{ext}"
             self.path.setText(path)
 
+    def chosen(self) -> tuple[str, str]:
+        """(format, path) to export: a known extension typed in the file name decides the
+        format; without one, the chosen format's extension is added."""
+        path = self.path.text().strip()
+        if not path:
+            return self.fmt, path
+        ext = Path(path).suffix.lower().lstrip(".")
+        if ext in EXTENSION_FORMATS:
+            return EXTENSION_FORMATS[ext], path
+        return self.fmt, f"{path}.{FORMAT_LABELS[self.fmt][1]}"
+
     def _export_clicked(self) -> None:
-        if self.export_to(self.fmt, self.path.text().strip(), self.scene.currentData()):
+        fmt, path = self.chosen()
+        if self.export_to(fmt, path, self.scene.currentData()) is not None:
             self.accept()
 
     def export_to(self, fmt: str, path: str, scene: str | None = None) -> list[str] | None:

@@ -262,6 +262,8 @@ class ClipPanel(QWidget):
         set_blocked(self.denoise, "setChecked", bool(effects["denoise"]))
         self.sharpen.set_value(float(effects["sharpen"] or 0.0))
         title = is_title(clip)
+        for row in (self.source_in, self.source_out, self.ripple, self.speed):
+            self.clip_form.setRowVisible(row, not title)  # a title has no media to trim
         self.title_box.setVisible(title)
         self.audio_box.setVisible(not title)  # a title has no sound
         if title:

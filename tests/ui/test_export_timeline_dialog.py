@@ -66,3 +66,17 @@ def test_a_title_exports_to_otio_and_the_format_sets_the_extension(qtbot, ctx, t
     dialog.path.setText(str(tmp_path / "t.otio"))
     dialog.format.setCurrentIndex(dialog.format.findData("fcpxml"))
     assert dialog.path.text().endswith("t.xml")
+
+
+def test_the_typed_extension_decides_the_format_and_export_closes_the_dialog(qtbot, ctx,
+                                                                           tmp_path):
+    dialog = make(qtbot, ctx)
+    dialog.open()
+    dialog.path.setText(str(tmp_path / "cut.xml"))  # the format combo still says OTIO
+    assert dialog.chosen() == ("fcpxml", str(tmp_path / "cut.xml"))
+    dialog.export_button.click()
+    assert "<xmeml" in (tmp_path / "cut.xml").read_text()
+    assert not dialog.isVisible()
+    dialog.path.setText(str(tmp_path / "plain"))
+    assert dialog.chosen() == ("otio", str(tmp_path / "plain.otio"))
+

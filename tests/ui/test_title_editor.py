@@ -31,6 +31,7 @@ def test_bin_title_button_puts_a_title_over_the_clip_and_the_inspector_edits_it(
     box = inspector.clip_panel.title_box
     assert not box.isHidden() and inspector.clip_panel.audio_box.isHidden()
     assert box.text.toPlainText() == "Title"
+    assert not inspector.clip_panel.clip_form.isRowVisible(inspector.clip_panel.speed)
 
     box.size.slider.setSliderDown(True)  # one drag through three sizes: one undo step
     for px in (120, 140, 160):
