@@ -255,6 +255,30 @@ def _check_kind(track: otio.schema.Track, clip: otio.schema.Clip) -> None:
         raise InvalidEditError(f"'{clip.name}' is audio only; put it on an audio track.")
 
 
+class InsertSpace(Command):
+    """Open ``frames`` of empty time at ``at`` on ``tracks`` and on the scene's sync-locked
+    tracks (later items move right), e.g. to make room for duplicates."""
+
+    text = "Insert Space"
+
+    def __init__(self, tracks: list[otio.schema.Track], at: int, frames_: int) -> None:
+        super().__init__()
+        self.tracks, self.at = list(tracks), _check_frames(at, "The position")
+        self.frames = _check_frames(frames_, "The length")
+
+    def build(self, project: Project, tx: Transaction) -> None:
+        if not self.tracks or self.frames < 1:
+            raise InvalidEditError("Nothing to make room for.")
+        scene = project.scene_of(self.tracks[0])
+        rate = S.scene_rate(scene)
+        chosen = [t for t in scene.tracks if any(t is c for c in self.tracks)
+                  or (S.sync_locked(t, scene) and not S.track_flag(t, "locked"))]
+        for track in chosen:
+            if self.at < track_end(track, rate):
+                index = cut_at(tx, track, self.at, rate, True)
+                tx.insert(track, index, S.new_gap(self.frames, rate))
+
+
 class MoveClip(Command):
     """Move a clip within its track or to another one.
 

@@ -91,6 +91,11 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_menus()
         self._build_toolbar()
+        self.limit_label = QLabel()  # the current scene past its clip limit, if it is
+        self.limit_label.setObjectName("scene-limit")
+        self.limit_label.setStyleSheet("color: #e06c4c;")
+        self.statusBar().addPermanentWidget(self.limit_label)
+        self.ctx.scene_changed.connect(lambda _scene: self.refresh())
         self.ctx.error.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.ctx.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.ctx.project_replaced.connect(self._on_project_replaced)
@@ -130,6 +135,9 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector(self.ctx)
         self.timeline = TimelineWidget(self.ctx)
         self.jobs = JobsPanel(self.ctx, self.generation)
+        from .scene_panel import ScenePanel
+
+        self.scenes = ScenePanel(self.ctx)
         top, bottom = Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
         self._dock("Media Bin", self.bin, top)
         self._dock("Preview", self.player, top)
@@ -142,6 +150,8 @@ class MainWindow(QMainWindow):
                              Qt.Orientation.Horizontal)
         # Jobs share the bin's place (not the timeline's: the timeline stays in view).
         self.tabifyDockWidget(self.docks["Media Bin"], self.docks["Jobs"])
+        self._dock("Scenes", self.scenes, top)
+        self.tabifyDockWidget(self.docks["Media Bin"], self.docks["Scenes"])
         self.docks["Media Bin"].raise_()
 
     def _action(self, text: str, slot, shortcut: Any = None) -> QAction:
@@ -181,6 +191,23 @@ class MainWindow(QMainWindow):
         edit.addAction(undo)
         edit.addAction(redo)
         self.undo_action, self.redo_action = undo, redo
+        from .edit_actions import EditActions
+        from .timeline_view.widget import _KeysToFocusedList
+
+        self.edit_actions = EditActions(self.ctx, self.timeline, self)
+        named = self.edit_actions.named
+        # Ctrl+A in a focused list (the media bin) selects there, not on the timeline
+        named["select_all"].installEventFilter(_KeysToFocusedList(self.timeline))
+        for group in (("cut", "copy", "paste", "duplicate"),
+                      ("select_all", "select_forward", "deselect")):
+            edit.addSeparator()
+            for key in group:
+                self.addAction(named[key])
+                edit.addAction(named[key])
+        edit.addSeparator()
+        edit.addAction(self.timeline.named_actions["lift"])
+        edit.addAction(self.timeline.named_actions["ripple_delete"])
+        self.timeline.named_actions["lift"].setText("Delete (Lift)")
         timeline = bar.addMenu("&Timeline")
         for action in self.timeline.actions_for_menu():
             timeline.addAction(action)
@@ -210,6 +237,12 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
+        scenes = timeline.addMenu("&Scenes")
+        for action in self.scenes.menu().actions():
+            scenes.addAction(action)
+        from .help_menu import build_help_menu
+
+        build_help_menu(self)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Project")
@@ -225,6 +258,7 @@ class MainWindow(QMainWindow):
 
     def _on_project_replaced(self, project: Project) -> None:
         project.changed.connect(self._on_changed)
+        project.enforce_clip_limit = bool(getattr(self.ctx.settings, "enforce_clip_limit", 0))
         if self.autosaver is not None:
             self.autosaver.close()
             self.autosaver.deleteLater()
@@ -269,6 +303,10 @@ class MainWindow(QMainWindow):
             self.scene_box.addItems(names)
         if self.ctx.scene is not None and self.ctx.scene in project.scenes:
             self.scene_box.setCurrentIndex(project.scenes.index(self.ctx.scene))
+        from .scene_panel import limit_warning
+
+        if hasattr(self, "limit_label"):
+            self.limit_label.setText(limit_warning(self.ctx.scene))
 
     def _scene_chosen(self, index: int) -> None:
         scenes = self.project.scenes
@@ -279,7 +317,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         for path in recent_projects():
             self.recent_menu.addAction(self._action(path, lambda _=False, p=path:
-                                                    self.open_path(p)))
+                                                    self.when_saved(lambda: self.open_path(p),
+                                                                    "opening another")))
         if not self.recent_menu.actions():
             empty = QAction("No recent projects", self)
             empty.setEnabled(False)
@@ -321,6 +360,9 @@ class MainWindow(QMainWindow):
                                          8000)
 
     def open_dialog(self) -> None:
+        self.when_saved(self._open_dialog, "opening another project")
+
+    def _open_dialog(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open Project (a .aladdin folder)",
                                                 start_dir(self.project, "projects"))
         if path:
@@ -328,6 +370,9 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def new_dialog(self) -> None:
+        self.when_saved(self._new_dialog, "starting a new project")
+
+    def _new_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "New Project",
                                               start_dir(self.project, "projects"),
                                               "Aladdin project (*.aladdin)")
@@ -426,6 +471,9 @@ class MainWindow(QMainWindow):
         from .settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.ctx.settings, self)
+        dialog.accepted.connect(lambda: setattr(
+            self.project, "enforce_clip_limit",
+            bool(getattr(dialog.settings, "enforce_clip_limit", 0))))
         dialog.open()
         return dialog
 
@@ -459,23 +507,38 @@ class MainWindow(QMainWindow):
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())
 
-    def ask_to_save(self) -> QMessageBox:
-        """Save / Discard / Cancel before closing with unsaved edits (non-blocking, so
-        tests can answer it); the answer closes the window or keeps it open."""
+    def ask_to_save(self, then: Callable[[], Any] | None = None,
+                    doing: str = "closing") -> QMessageBox:
+        """Save / Discard / Cancel with unsaved edits (non-blocking, so tests can answer
+        it); after Save or Discard ``then`` runs (default: close the window)."""
         buttons = QMessageBox.StandardButton
         box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
-                          f"Save the changes to '{self.project.name}' before closing?\n\n"
+                          f"Save the changes to '{self.project.name}' before {doing}?\n\n"
                           "If you don't save, your changes since the last save are lost.",
                           buttons.Save | buttons.Discard | buttons.Cancel, self)
         box.setObjectName("save-prompt")
         box.setDefaultButton(buttons.Save)
         box.setEscapeButton(buttons.Cancel)
-        box.finished.connect(lambda _result: self._save_answer(box))
+        box.finished.connect(lambda _result: self._save_answer(box, then or self._close_now))
         self.save_prompt = box
         box.open()
         return box
 
-    def _save_answer(self, box: QMessageBox) -> None:
+    def when_saved(self, then: Callable[[], Any], doing: str = "continuing") -> bool:
+        """Run ``then`` now when nothing is unsaved, else once the user saved or discarded
+        the edits (Cancel: never). True when it ran at once."""
+        if not self.project.dirty:
+            then()
+            return True
+        if self.save_prompt is None:
+            self.ask_to_save(then, doing)
+        return False
+
+    def _close_now(self) -> None:
+        self._close_confirmed = True
+        self.close()
+
+    def _save_answer(self, box: QMessageBox, then: Callable[[], Any]) -> None:
         self.save_prompt = None
         clicked = box.clickedButton()
         answer = box.standardButton(clicked) if clicked is not None else \
@@ -489,8 +552,7 @@ class MainWindow(QMainWindow):
                 self.autosaver.discard()  # no crash-recovery prompt next time
         else:
             return
-        self._close_confirmed = True
-        self.close()
+        then()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         if self.project.dirty and not self._close_confirmed:

@@ -1,8 +1,10 @@
 """Track headers: the column left of the tracks, scrolled with them vertically.
 
 Each header shows the track's name, its role (audio tracks: dialogue, music or sfx), mute,
-solo and lock toggles, and can be made taller or shorter by dragging its bottom edge or
-from its context menu. Every change is a ``SetTrackFlags`` command.
+solo, lock and sync-lock toggles, and can be made taller or shorter by dragging its bottom
+edge or from its context menu. Dragging a header onto another track of the same kind
+reorders the tracks; the context menu adds, renames and removes tracks. Every change is a
+timeline command (``SetTrackFlags``, ``MoveTrack``, ``AddTrack``, ``RenameItem``...).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMenu,
     QSizePolicy,
     QToolButton,
@@ -37,9 +40,14 @@ GRIP_PX = 5
 FLAGS = (("muted", "M", "Mute"), ("solo", "S", "Solo"), ("locked", "L", "Lock"))
 
 
+SYNC_TIP = ("Sync lock: ripple edits, inserts and transitions on other tracks move this "
+            "track by the same amount, so it stays in sync")
+
+
 class TrackHeader(QFrame):
     clicked = Signal(object)  # the track
     resizing = Signal(object, int)  # track, height while the bottom edge is dragged
+    dropped = Signal(object, QPoint)  # track dragged by its header, released at global pos
 
     def __init__(self, ctx: Any, track: otio.schema.Track, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +58,8 @@ class TrackHeader(QFrame):
         self.setMouseTracking(True)
         self.setAutoFillBackground(True)
         self._resize_from: tuple[int, int] | None = None
+        self._drag_from: QPoint | None = None
+        self.dragging = False
         self.preview_height: int | None = None
 
         layout = QVBoxLayout(self)
@@ -76,6 +86,15 @@ class TrackHeader(QFrame):
             button.clicked.connect(lambda checked, k=key: self.set_flag(k, checked))
             self.buttons[key] = button
             top.addWidget(button)
+        self.sync = QToolButton()
+        self.sync.setText("⇆")
+        self.sync.setToolTip(SYNC_TIP)
+        self.sync.setCheckable(True)
+        self.sync.setAutoRaise(True)
+        self.sync.setFixedSize(22, 20)
+        self.sync.setObjectName("track-sync_lock")
+        self.sync.clicked.connect(self.set_sync_lock)
+        top.addWidget(self.sync)
         layout.addLayout(top)
         self.role: QComboBox | None = None
         if S.is_audio(track):
@@ -98,6 +117,9 @@ class TrackHeader(QFrame):
             button.blockSignals(True)
             button.setChecked(S.track_flag(self.track, key))
             button.blockSignals(False)
+        self.sync.blockSignals(True)
+        self.sync.setChecked(self.sync_locked())
+        self.sync.blockSignals(False)
         if self.role is not None:
             self.role.blockSignals(True)
             self.role.setCurrentIndex(max(0, self.role.findData(S.track_role(self.track).value)))
@@ -105,6 +127,17 @@ class TrackHeader(QFrame):
 
     def set_flag(self, key: str, value: bool) -> None:
         if not self.ctx.push(C.SetTrackFlags(self.track, **{key: bool(value)})):
+            self.refresh()
+
+    def sync_locked(self) -> bool:
+        try:
+            scene = self.ctx.project.scene_of(self.track)
+        except Exception:  # noqa: BLE001 - a track just removed
+            scene = None
+        return S.sync_locked(self.track, scene)
+
+    def set_sync_lock(self, on: bool) -> None:
+        if not self.ctx.push(C.SetTrackFlags(self.track, sync_lock=bool(on))):
             self.refresh()
 
     def _role_chosen(self, index: int) -> None:
@@ -129,6 +162,7 @@ class TrackHeader(QFrame):
             if self._on_grip(pos):
                 self._resize_from = (int(event.globalPosition().y()), self.height())
             else:
+                self._drag_from = event.globalPosition().toPoint()
                 self.clicked.emit(self.track)
         super().mousePressEvent(event)
 
@@ -138,6 +172,14 @@ class TrackHeader(QFrame):
             self.preview_height = clamp_height(h0 + event.globalPosition().y() - y0)
             self.resizing.emit(self.track, self.preview_height)
             return
+        if self._drag_from is not None:
+            moved = event.globalPosition().toPoint() - self._drag_from
+            if not self.dragging and moved.manhattanLength() >= \
+                    QApplication.startDragDistance():
+                self.dragging = True
+                self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            if self.dragging:
+                return
         on_grip = self._on_grip(event.position().toPoint())
         if on_grip:
             self.setCursor(Qt.CursorShape.SizeVerCursor)
@@ -145,6 +187,10 @@ class TrackHeader(QFrame):
             self.unsetCursor()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        if self.dragging:
+            self.unsetCursor()
+            self.dropped.emit(self.track, event.globalPosition().toPoint())
+        self._drag_from, self.dragging = None, False
         if self._resize_from is not None:
             self._resize_from = None
             height, self.preview_height = self.preview_height, None
@@ -169,7 +215,61 @@ class TrackHeader(QFrame):
             act.setCheckable(True)
             act.setChecked(S.track_flag(self.track, key))
             act.triggered.connect(lambda checked, k=key: self.set_flag(k, checked))
+        sync = menu.addAction("Sync Lock")
+        sync.setToolTip(SYNC_TIP)
+        sync.setCheckable(True)
+        sync.setChecked(self.sync_locked())
+        sync.triggered.connect(self.set_sync_lock)
+        menu.addSeparator()
+        menu.addAction("Rename Track…").triggered.connect(lambda _=False: self.start_rename())
+        add_track_items(menu, self.ctx, self.track)
+        remove = menu.addAction("Remove Track")
+        remove.triggered.connect(lambda _=False: self.ctx.push(C.RemoveTrack(self.track)))
         return menu
+
+    def start_rename(self) -> QLineEdit:
+        """Edit the name in place; Enter renames (one undo step), Escape keeps it."""
+        edit = QLineEdit(self.track.name, self)
+        edit.setObjectName("track-rename")
+        edit.setGeometry(self.name.geometry().adjusted(-2, -2, 60, 2))
+        edit.selectAll()
+
+        def finish() -> None:
+            name = edit.text().strip()
+            edit.deleteLater()
+            if name and name != self.track.name:
+                self.ctx.push(C.RenameItem(self.track, name))
+
+        edit.editingFinished.connect(finish)
+        edit.show()
+        edit.setFocus()
+        return edit
+
+
+def add_track_items(menu: QMenu, ctx: Any, near: otio.schema.Track | None = None) -> None:
+    """"Add Video Track" (a layer above the others: overlays, B-roll, titles) and "Add
+    Audio Track" with its role, for the scene of ``near`` (else the current scene)."""
+    def scene() -> Any:
+        return ctx.project.scene_of(near) if near is not None else ctx.scene
+
+    menu.addAction("Add Video Track").triggered.connect(
+        lambda _=False: ctx.push(C.AddTrack(scene(), "video")))
+    audio = menu.addMenu("Add Audio Track")
+    for role in S.AUDIO_ROLES:
+        label = role.value.title() if role.value != "sfx" else "SFX"
+        audio.addAction(label).triggered.connect(
+            lambda _=False, r=role.value, n=label: ctx.push(
+                C.AddTrack(scene(), "audio", name=_free_name(scene(), n), role=r)))
+
+
+def _free_name(scene: Any, base: str) -> str:
+    names = {t.name for t in scene.tracks}
+    if base not in names:
+        return base
+    number = 2
+    while f"{base} {number}" in names:
+        number += 1
+    return f"{base} {number}"
 
 
 class HeaderColumn(QWidget):
@@ -201,6 +301,7 @@ class HeaderColumn(QWidget):
                 header = TrackHeader(self.ctx, row.track, self)
                 header.clicked.connect(self._clicked)
                 header.resizing.connect(self._resizing)
+                header.dropped.connect(self._dropped)
             else:
                 header.refresh()
             header.show()
@@ -232,6 +333,30 @@ class HeaderColumn(QWidget):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
         """Scroll the tracks (the headers follow)."""
         QApplication.sendEvent(self.view.verticalScrollBar(), event)
+
+    def header_at(self, global_pos: QPoint) -> TrackHeader | None:
+        pos = self.mapFromGlobal(global_pos)
+        return next((h for h in self.headers if h.geometry().contains(pos)), None)
+
+    def _dropped(self, track: otio.schema.Track, global_pos: QPoint) -> None:
+        """A header dragged onto another: the track takes that track's place."""
+        target = self.header_at(global_pos)
+        if target is None or target.track is track:
+            return
+        if S.is_audio(target.track) != S.is_audio(track):
+            self.ctx.error.emit("Drag a track onto a track of the same kind (video or audio).")
+            return
+        scene = self.ctx.project.scene_of(track)
+        index = next(i for i, t in enumerate(scene.tracks) if t is target.track)
+        self.ctx.push(C.MoveTrack(track, index))
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt's name
+        """Below the headers: add a track."""
+        if self.ctx.scene is None:
+            return
+        menu = QMenu(self)
+        add_track_items(menu, self.ctx)
+        menu.exec(event.globalPos())
 
     def _clicked(self, track: otio.schema.Track) -> None:
         self.view.set_current_row(self.view.row_for(track))
