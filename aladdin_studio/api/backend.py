@@ -85,6 +85,7 @@ class ApiBackend:
         self._workers = workers or settings.max_concurrent_generations
         self._lander = ThreadPoolExecutor(1, thread_name_prefix="api-land")
         self._land_lock = threading.Lock()
+        self._edit_locks: dict[str, threading.Lock] = {}
         self._landing: set[str] = set()
         self._closed = False
 
@@ -141,13 +142,19 @@ class ApiBackend:
         from ..timeline.project_io import load, save
         from ..timeline.undo import UndoStack
 
-        with _write_lock(entry.path, holder):
+        # The writer lock keeps other processes out but is re-entrant inside this one, so
+        # this process's own edits of a project (requests, landing) take turns here.
+        with self._edit_lock(self.key(entry)), _write_lock(entry.path, holder):
             project = load(entry.path)
             stack = UndoStack(project)
             result = fn(project, stack.push)
             if project.dirty:
                 save(project)
         return result
+
+    def _edit_lock(self, key: str) -> threading.Lock:
+        with self._land_lock:
+            return self._edit_locks.setdefault(key, threading.Lock())
 
     # ------------------------------------------------------------------ jobs
 
