@@ -28,6 +28,7 @@ from ..timeline import commands as C
 from ..timeline import schema as S
 from ..timeline.document import Project
 from ..timeline.errors import InvalidEditError
+from ..timeline.layout import layout
 from ..timeline.media import bin_entry, reference_for
 from ..timeline.probe import probe
 from .commands import META_KEY, AppendProjectEntry, GenerationMacro, ReplaceTake, SetGeneration
@@ -169,18 +170,67 @@ def find_generation_clips(project: Project) -> list[tuple[otio.schema.Clip, str]
 # --------------------------------------------------------------------------- commands
 
 
+def _free(track: otio.schema.Track, start: int, end: int, rate: float) -> bool:
+    """No clip of ``track`` overlaps ``[start, end)`` (gaps and the space past its end are
+    free)."""
+    return not any(slot.is_clip and slot.start < end and slot.end > start
+                   for slot in layout(track, rate))
+
+
+def free_video_track(scene: otio.schema.Timeline, track: otio.schema.Track, start: int,
+                     frames_: int) -> otio.schema.Track | None:
+    """The first video track, ``track`` then the layers above it, with nothing between
+    ``start`` and ``start + frames_`` (None: every one is taken there)."""
+    rate = S.scene_rate(scene)
+    tracks = list(scene.tracks)
+    index = next(i for i, t in enumerate(tracks) if t is track)
+    for candidate in [track, *tracks[index + 1:]]:
+        if not S.is_audio(candidate) and not S.track_flag(candidate, "locked") and \
+                _free(candidate, start, start + frames_, rate):
+            return candidate
+    return None
+
+
+class PlaceOnNewTrack(C.Command):
+    """A new video track on top of the scene with ``clip`` at ``at`` (one undo step)."""
+
+    text = "Generate Clip"
+    enforce_clip_limit = True
+
+    def __init__(self, scene: otio.schema.Timeline, clip: otio.schema.Clip, at: int) -> None:
+        super().__init__()
+        self.scene, self.clip, self.at = scene, clip, at
+        self.track: otio.schema.Track | None = None
+
+    def build(self, project: Project, tx: Any) -> None:
+        add = C.AddTrack(self.scene, "video")
+        add.build(project, tx)
+        self.track = add.track
+        C.OverwriteClip(add.track, self.clip, self.at).build(project, tx)
+        tx.notices.append(f"The generated clip went on a new track '{add.track.name}': the "
+                          "video tracks had clips at that time.")
+
+
 def place_command(project: Project, scene: otio.schema.Timeline, track: otio.schema.Track,
                   at_frame: int, clip: otio.schema.Clip, *, insert: bool = False) -> C.Command:
-    """Put a placeholder on a video ``track`` of ``scene`` at ``at_frame``: overwriting what
-    lies there, or with ``insert`` pushing it right."""
+    """Put a placeholder on a video ``track`` of ``scene`` at ``at_frame`` without ever
+    covering existing clips: there when that time is free on ``track``, else on the first
+    video track above it that is free then, else on a new track on top; ``insert`` puts it
+    on ``track`` and pushes later clips right."""
     if not any(t is track for t in scene.tracks):
         raise InvalidEditError(f"Track '{track.name}' is not in scene '{scene.name}'.")
     if S.is_audio(track):
         raise InvalidEditError(f"Generated clips go on a video track, not on '{track.name}'.")
     if isinstance(at_frame, bool) or not isinstance(at_frame, int):
         at_frame = int(round(at_frame))
-    command = C.InsertClip(track, clip, at_frame) if insert else \
-        C.OverwriteClip(track, clip, at_frame)
+    command: C.Command
+    if insert:
+        command = C.InsertClip(track, clip, at_frame)
+    else:
+        frames_ = S.frames(clip.source_range.duration, S.scene_rate(scene))
+        target = free_video_track(scene, track, at_frame, frames_)
+        command = C.OverwriteClip(target, clip, at_frame) if target is not None else \
+            PlaceOnNewTrack(scene, clip, at_frame)
     command.text = "Generate Clip"
     command.enforce_clip_limit = True  # the design doc's limit holds for generated shots
     return command

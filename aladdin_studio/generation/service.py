@@ -104,8 +104,8 @@ class GenerationService:
             at = track_end(track, rate) if at is None else int(round(at))
             if at < 0:
                 raise InvalidEditError("A generated clip cannot start before the scene.")
-            if at >= track_end(track, rate) or insert:  # adds a clip: refuse before paying
-                _check_clip_limit(scene, video_clip_count(scene) + 1)
+            # a placeholder never replaces a clip (placement): refuse before paying
+            _check_clip_limit(scene, video_clip_count(scene) + 1)
         if S.is_audio(track):
             raise InvalidEditError(f"Generated clips go on a video track, not on "
                                    f"'{track.name}'.")

@@ -251,5 +251,6 @@ def test_a_full_scene_refuses_before_a_job_is_made(env):
     with pytest.raises(ClipLimitError, match="at most 1 video clips"):
         service.submit(req("Another shot"))
     assert [j.id for j in service.jobs()] == [job.id]
-    again, _command = service.submit(req("Over the first"), at=0)  # overwrites: allowed
-    assert again.id != job.id
+    with pytest.raises(ClipLimitError):  # a placeholder never replaces a clip: it adds one
+        service.submit(req("Over the first"), at=0)
+    assert [j.id for j in service.jobs()] == [job.id]
