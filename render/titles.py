@@ -9,6 +9,7 @@ alpha blend of that box (times the fade factor), the same code for preview and e
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -69,8 +70,11 @@ def _hex(color: str, alpha: int = 255) -> tuple[int, int, int, int]:
     return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16), alpha
 
 
-def rasterise(params: dict[str, Any], size: tuple[int, int]) -> Image.Image:
-    """The title as an RGBA image of the output ``size``."""
+def rasterise(params: dict[str, Any], size: tuple[int, int]) -> tuple[Image.Image,
+                                                                     tuple[int, int]]:
+    """The title as an RGBA image of its bounding box in a frame of ``size``, and the box's
+    top-left corner in the frame. Only the box is drawn (a full-frame canvas cost 3× more);
+    the shadow is the text's own alpha, offset and darkened, so the text is drawn once."""
     w, h = size
     scale = h / REFERENCE_HEIGHT
     font = _font(str(params["font"]), max(1, round(float(params["size"]) * scale)))
@@ -78,50 +82,63 @@ def rasterise(params: dict[str, Any], size: tuple[int, int]) -> Image.Image:
     at = (float(params["x"]) * w, float(params["y"]) * h)
     text = str(params["text"])
     kwargs = {"font": font, "anchor": "mm", "align": "center", "stroke_width": stroke}
-    image = Image.new("RGBA", size, (0, 0, 0, 0))
-    if params.get("shadow"):
-        offset = max(1, round(4 * scale))
-        shadow = Image.new("RGBA", size, (0, 0, 0, 0))
-        ImageDraw.Draw(shadow).multiline_text(
-            (at[0] + offset, at[1] + offset), text, fill=(0, 0, 0, SHADOW_ALPHA),
-            stroke_fill=(0, 0, 0, SHADOW_ALPHA), **kwargs)
-        image = shadow
-    layer = Image.new("RGBA", size, (0, 0, 0, 0))
-    ImageDraw.Draw(layer).multiline_text(at, text, fill=_hex(params["color"]),
+    offset = max(1, round(4 * scale)) if params.get("shadow") else 0
+    left, top, right, bottom = ImageDraw.Draw(Image.new("RGBA", (1, 1))).multiline_textbbox(
+        at, text, **kwargs)
+    x0, y0 = max(0, math.floor(left) - 2), max(0, math.floor(top) - 2)
+    x1, y1 = min(w, math.ceil(right) + 2 + offset), min(h, math.ceil(bottom) + 2 + offset)
+    if x1 <= x0 or y1 <= y0:
+        return Image.new("RGBA", (0, 0)), (0, 0)
+    layer = Image.new("RGBA", (x1 - x0, y1 - y0), (0, 0, 0, 0))
+    ImageDraw.Draw(layer).multiline_text((at[0] - x0, at[1] - y0), text,
+                                         fill=_hex(params["color"]),
                                          stroke_fill=_hex(params["outline_color"]), **kwargs)
-    return Image.alpha_composite(image, layer)
+    if not offset:
+        return layer, (x0, y0)
+    alpha = layer.getchannel("A").point(lambda a: a * SHADOW_ALPHA // 255)
+    shadow = Image.new("RGBA", layer.size, (0, 0, 0, 0))
+    shadow.paste((0, 0, 0, 255), (offset, offset, layer.width, layer.height),
+                 alpha.crop((0, 0, layer.width - offset, layer.height - offset)))
+    return Image.alpha_composite(shadow, layer), (x0, y0)
 
 
 @lru_cache(maxsize=64)
 def _layer(key: str, size: tuple[int, int]) -> TitleLayer | None:
-    image = rasterise(json.loads(key), size)
+    image, (left, top) = rasterise(json.loads(key), size)
     box = image.getbbox()
     if box is None:
         return None
+    box = (box[0] + left, box[1] + top, box[2] + left, box[3] + top)  # in the frame
     x0, y0 = box[0] // 2 * 2, box[1] // 2 * 2
     x1, y1 = min(size[0], (box[2] + 1) // 2 * 2), min(size[1], (box[3] + 1) // 2 * 2)
-    rgba = np.asarray(image.crop((x0, y0, x1, y1)))
+    src = np.asarray(image)
+    rgba = np.zeros((y1 - y0, x1 - x0, 4), dtype=np.uint8)  # the box, even-aligned
+    sy, sx = box[1] - top, box[0] - left
+    bh, bw = min(box[3], y1) - box[1], min(box[2], x1) - box[0]
+    rgba[box[1] - y0:box[1] - y0 + bh, box[0] - x0:box[0] - x0 + bw] = \
+        src[sy:sy + bh, sx:sx + bw]
     rgb = np.ascontiguousarray(rgba[:, :, :3])
     alpha = rgba[:, :, 3].astype(np.float32) / 255.0
     h, w = alpha.shape
     y = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)[:h]
     # Per-pixel chroma (the same BT.601 matrix): convert a 2× nearest upscale, whose
-    # chroma planes have the crop's own resolution; then average 2×2 weighted by alpha,
-    # so transparent pixels never tint the edges of the letters.
+    # chroma planes have the crop's own resolution; then average 2×2 weighted by alpha
+    # (area resizes of U·a and a), so transparent pixels never tint the letters' edges.
     big = cv2.resize(rgb, (w * 2, h * 2), interpolation=cv2.INTER_NEAREST)
     full = cv2.cvtColor(big, cv2.COLOR_RGB2YUV_I420)
-    u_full = full[2 * h:2 * h + h // 2].reshape(h, w).astype(np.float32)
-    v_full = full[2 * h + h // 2:].reshape(h, w).astype(np.float32)
-    a4 = alpha.reshape(h // 2, 2, w // 2, 2)
-    weight = a4.sum(axis=(1, 3))
+    half = (w // 2, h // 2)
+    weight = cv2.resize(alpha, half, interpolation=cv2.INTER_AREA)  # mean alpha per 2×2
     safe = np.maximum(weight, 1e-6)
 
     def pooled(plane: np.ndarray) -> np.ndarray:
-        s = (plane.reshape(h // 2, 2, w // 2, 2) * a4).sum(axis=(1, 3)) / safe
+        s = cv2.resize(plane.reshape(h, w).astype(np.float32) * alpha, half,
+                       interpolation=cv2.INTER_AREA) / safe
         return np.where(weight > 0, s, float(T.BLACK_C)).astype(np.float32)
 
-    layer = TitleLayer((x0, y0, x1 - x0, y1 - y0), y.astype(np.float32), pooled(u_full),
-                       pooled(v_full), alpha, (weight / 4.0).astype(np.float32))
+    u = pooled(full[2 * h:2 * h + h // 2])
+    v = pooled(full[2 * h + h // 2:])
+    layer = TitleLayer((x0, y0, x1 - x0, y1 - y0), y.astype(np.float32), u, v, alpha,
+                       weight.astype(np.float32))
     for arr in (layer.y, layer.u, layer.v, layer.alpha_y, layer.alpha_c):
         arr.flags.writeable = False
     return layer

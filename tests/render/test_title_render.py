@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import av
@@ -112,5 +113,15 @@ def test_title_layer_is_cached_per_settings_and_size(scene):
 
 def test_builtin_font_when_a_font_file_is_missing(monkeypatch):
     monkeypatch.setattr(R, "FONT_DIRS", ())
-    image = R.rasterise({**TT.DEFAULT_TITLE, "text": "Hi"}, (320, 180))
+    image, _corner = R.rasterise({**TT.DEFAULT_TITLE, "text": "Hi"}, (320, 180))
     assert image.getbbox() is not None
+
+
+def test_a_title_partly_outside_the_frame_is_cut_at_the_edges():
+    key = json.dumps({**TT.DEFAULT_TITLE, "text": "EDGE", "size": 300.0, "x": 0.0, "y": 1.0},
+                     sort_keys=True)
+    layer = R.title_layer(key, (320, 180))
+    x, y, w, h = layer.rect
+    assert x <= 4 and y + h == 180 and w % 2 == 0 and h % 2 == 0 and w < 200
+    frame = np.full((270, 320), 16, dtype=np.uint8)
+    assert R.blend(frame, layer, 1.0).shape == frame.shape
