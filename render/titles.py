@@ -102,7 +102,7 @@ def rasterise(params: dict[str, Any], size: tuple[int, int]) -> tuple[Image.Imag
     return Image.alpha_composite(shadow, layer), (x0, y0)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)  # a 1080p two-line title is ~4 MB of float planes
 def _layer(key: str, size: tuple[int, int]) -> TitleLayer | None:
     image, (left, top) = rasterise(json.loads(key), size)
     box = image.getbbox()
