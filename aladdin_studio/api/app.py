@@ -49,14 +49,14 @@ class _Estimates:
         self._cache: dict[tuple[str, str], tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, method: str, model: str | None) -> float:
-        key = (method, model or "")
+    def __call__(self, method: str, model: str | None, kind: str = "generation") -> float:
+        key = (f"{kind}:{method}", model or "")
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(key)
         if hit is not None and now - hit[1] < ESTIMATE_TTL_S:
             return hit[0]
-        value = estimate_seconds(self.backend.store, None, method, model)
+        value = estimate_seconds(self.backend.store, kind, method, model)
         with self._lock:
             self._cache[key] = (value, now)
         return value
@@ -72,7 +72,7 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
     def view(job: Job) -> dict[str, Any]:
         payload = job.to_dict().get("payload") or job.to_dict().get("request") or {}
         pid = project_ids.get(job.project) or _project_id(job.project)
-        return job_view(job, pid, estimates(str(payload.get("method")), job.model),
+        return job_view(job, pid, estimates(str(payload.get("method")), job.model, job.kind),
                         time.time())
 
     watcher = JobWatcher(backend.store, view, interval=watch_interval)
@@ -170,10 +170,9 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
     @api.post("/projects/{projectId}/videos/verify",
               summary="Verify a video's quality (design doc 7.3, synchronous)")
     def verify(projectId: str, body: VerifyRequest) -> dict[str, Any]:  # noqa: N803
-        entry(projectId)
-        raise ApiError("Quality verification is not available in this build (the "
-                       "aladdin_studio.quality package has no verifier yet).",
-                       ErrorKind.UNAVAILABLE, status=501)
+        from .operations import verify as run_verify
+
+        return run_verify(backend, entry(projectId), body)
 
     @api.get("/projects/{projectId}/videos/{videoId}",
              summary="The media document of a video (design doc 7.4)")
@@ -195,12 +194,18 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
     # ------------------------------------------------------------------ scenes
 
     @api.post("/projects/{projectId}/scenes/{scene}/render", status_code=202,
-              summary="Render (export) a scene: queued as a job")
-    def render(projectId: str, scene: str, body: RenderRequest | None = None) -> Any:  # noqa: N803
-        entry(projectId)
-        raise ApiError("Rendering through the API needs export jobs in the job queue, "
-                       "which this build does not have yet.", ErrorKind.UNAVAILABLE,
-                       status=501)
+              summary="Render (export) a scene as saved: queued as an export job")
+    def render(projectId: str, scene: str,  # noqa: N803
+               body: RenderRequest | None = None) -> dict[str, Any]:
+        from .operations import submit_render
+
+        found = entry(projectId)
+        body = body or RenderRequest()
+        job = submit_render(backend, found, scene, body)
+        if body.webhookUrl:
+            hooks.subscribe(job.id, str(body.webhookUrl), found.id)
+        return {"jobId": job.id, "status": "queued",
+                "estimatedTime": estimates("export", job.model, kind="export")}
 
     @api.post("/projects/{projectId}/scenes/{scene}/publish",
               summary="Publish a scene's latest render")

@@ -22,6 +22,11 @@ DESIGN_ESTIMATES = {"text-to-video": 60.0, "image-to-video": 45.0, "first-last-f
                     "composite-to-video": 50.0}
 
 
+# Design doc 7.5 ``type`` names, by ledger job kind.
+JOB_TYPES = {"generation": "video_generation", "assemble": "scene_assembly",
+             "export": "render"}
+
+
 def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
@@ -38,15 +43,14 @@ def media_id(url: str) -> str:
     return "m" + hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
 
 
-def estimate_seconds(store: JobStore, job: Job | None, method: str, model: str | None) -> float:
-    """Expected seconds from queued to complete: the median of the model's last finished
-    jobs in the ledger, else the design doc's target for the method."""
-    if model:
-        done = [j for j in store.list(limit=200, status=("succeeded",))
-                if j.model == model and not j.cached_from and j.finished_at]
-        samples = [j.finished_at - j.created_at for j in done[:20]]
-        if samples:
-            return round(statistics.median(samples), 1)
+def estimate_seconds(store: JobStore, kind: str, method: str, model: str | None) -> float:
+    """Expected seconds from queued to complete: the median of the last finished jobs of
+    this kind and model in the ledger, else the design doc's target for the method."""
+    done = [j for j in store.list(limit=200, status=("succeeded",), kind=kind)
+            if (not model or j.model == model) and not j.cached_from and j.finished_at]
+    samples = [j.finished_at - j.created_at for j in done[:20]]
+    if samples:
+        return round(statistics.median(samples), 1)
     return DESIGN_ESTIMATES.get(method, 60.0)
 
 
@@ -71,7 +75,7 @@ def job_view(job: Job, project_id: str, estimate: float, now: float) -> dict[str
         error = job.message or "Cancelled"
     return {
         "jobId": job.id,
-        "type": "video_generation",
+        "type": JOB_TYPES.get(job.kind, job.kind),
         "status": status,
         "progress": round(float(job.progress), 4),
         "message": job.message,

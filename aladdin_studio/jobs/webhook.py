@@ -106,7 +106,8 @@ def job_result(job: Job, project_id: str | None = None) -> dict[str, Any] | None
     payload = job.to_dict().get("payload") or job.to_dict().get("request") or {}
     return {"videoId": job.id,
             "url": f"/api/v1/projects/{project_id}/videos/{job.id}" if project_id else None,
-            "duration": payload.get("duration"), "qualityScore": None,
+            "duration": payload.get("duration") or (job.info or {}).get("duration"),
+            "qualityScore": (job.info or {}).get("quality_score"),
             "model": job.model, "cost": job.actual_cost}
 
 

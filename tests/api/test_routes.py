@@ -174,9 +174,54 @@ def test_the_hourly_limit_answers_429(api, new_project, settings):
     assert len(clips) == 2
 
 
+def test_verify_scores_a_generated_clip_synchronously(api, new_project):
+    pid = new_project().id
+    job_id = api.client.post(f"/api/v1/projects/{pid}/videos/generate",
+                             json=generate_body("a slow pan over hills")).json()["jobId"]
+    wait_for(lambda: _job(api, pid, job_id)["status"] == "complete", what="the job")
+    r = api.client.post(f"/api/v1/projects/{pid}/videos/verify",
+                        json={"videoId": job_id, "checkTypes": ["duration", "fps"]})
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert result["videoId"] == job_id and isinstance(result["passed"], bool)
+    assert 0.0 <= result["overallQuality"] <= 1.0
+    assert [c["type"] for c in result["checks"]] == ["duration", "fps"]
+    assert result["checks"][0]["passed"] is True  # 1 s asked, 1 s made
+    assert isinstance(result["issues"], list) and isinstance(result["suggestions"], list)
+    r = api.client.post(f"/api/v1/projects/{pid}/videos/verify",
+                        json={"videoId": job_id, "checkTypes": ["sharpness"]})
+    assert r.status_code == 422 and r.json()["field"] == "checkTypes"
+    r = api.client.post(f"/api/v1/projects/{pid}/videos/verify", json={"videoId": "nope"})
+    assert r.status_code == 404
+
+
+def test_render_queues_an_export_job_of_the_scene(api, new_project):
+    pid = new_project().id
+    job_id = api.client.post(f"/api/v1/projects/{pid}/videos/generate",
+                             json=generate_body("a boat at sea")).json()["jobId"]
+    wait_for(lambda: _job(api, pid, job_id)["status"] == "complete", what="the clip")
+    wait_for(lambda: not api.client.get(f"/api/v1/projects/{pid}/scenes").json()["scenes"][0][
+        "tracks"][0]["clips"][0]["generation"]["placeholder"], what="the clip on the timeline")
+    r = api.client.post(f"/api/v1/projects/{pid}/scenes/Scene%201/render",
+                        json={"preset": "draft"})
+    assert r.status_code == 202, r.text
+    render_id = r.json()["jobId"]
+    done = wait_for(lambda: (j := _job(api, pid, render_id))["status"] in ("complete", "failed")
+                    and j, 60, "the render")
+    assert done["status"] == "complete", done["error"]
+    assert done["type"] == "render"
+    doc = api.client.get(done["result"]["url"]).json()
+    assert doc["metadata"]["resolution"] == "960x540" and doc["metadata"]["duration"] > 0.9
+    assert api.client.get(doc["url"]).content[4:8] == b"ftyp"
+    for body, status, field in (({"preset": "8k"}, 422, "preset"),
+                                ({"range": [3, 1]}, 422, "range")):
+        r = api.client.post(f"/api/v1/projects/{pid}/scenes/Scene%201/render", json=body)
+        assert (r.status_code, r.json().get("field")) == (status, field)
+    r = api.client.post(f"/api/v1/projects/{pid}/scenes/Nowhere/render", json={})
+    assert r.status_code == 404 and "Scene 1" in r.json()["error"]
+
+
 def test_what_this_build_lacks_answers_501(api, new_project):
     pid = new_project().id
-    r = api.client.post(f"/api/v1/projects/{pid}/videos/verify", json={"videoId": "abc"})
-    assert r.status_code == 501 and "quality" in r.json()["error"]
     r = api.client.post(f"/api/v1/projects/{pid}/scenes/Scene%201/publish")
     assert r.status_code == 501 and "publish" in r.json()["error"]
