@@ -226,7 +226,7 @@ def _dialogue(args: argparse.Namespace, settings: Any) -> int:
         raise VoiceInputError("Give the script with --script FILE (or --apply).")
     scene = scene_named(project, args.scene)
     lines = read_script(args.script)
-    batch = service.submit_script(project, Path(args.project), scene, lines, start=args.at,
+    batch = service.submit_script(project, project.location.file, scene, lines, start=args.at,
                                   gap=args.gap)
     for note in batch.report():
         print(f"note: {note}", file=sys.stderr)
@@ -274,7 +274,7 @@ def cmd_sfx(args: argparse.Namespace, settings: Any) -> int:
         project = load(args.project)
         scene = scene_named(project, args.scene)
         service = _service(settings, args.provider, _queue(settings))
-        job_id = service.submit_sfx(Path(args.project), SoundRequest(
+        job_id = service.submit_sfx(project.location.file, SoundRequest(
             args.prompt, args.duration, args.influence, args.loop))
         (job,) = _run_jobs(service, [job_id], sys.stderr if args.json else sys.stdout)
         from .voice.errors import VoiceInputError

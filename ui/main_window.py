@@ -229,11 +229,9 @@ class MainWindow(QMainWindow):
                                             self.generate_dialog(m)))
         generate.addSeparator()
         generate.addAction(self._action("Regenerate Selected Clip…", self.regenerate_selected))
-        # Voices arrive with their own issue; say so instead of faking them.
-        voice = bar.addMenu("&Voice")
-        later = QAction("Not available yet in this build", self)
-        later.setEnabled(False)
-        voice.addAction(later)
+        from .voice_menu import VoiceMenu
+
+        self.voice_menu = VoiceMenu(self, bar.addMenu("&Voice"))
         view = bar.addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())

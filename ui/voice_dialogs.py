@@ -1,0 +1,600 @@
+"""Voice windows: Character Voices (profiles, design with 3 playable previews, save, assign),
+the Dialogue panel (script → table → one undo step on the dialogue track; play and
+regenerate lines), Generate Sound Effect and Subtitles (view/edit, export, burn-in). They only
+turn gestures into voice service calls (``aladdin_studio.voice``) through the
+:class:`VoiceController`."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aladdin_studio.errors import AladdinError
+from aladdin_studio.timeline import schema as S
+from aladdin_studio.timeline.errors import TimelineError
+from aladdin_studio.timeline.layout import slot_of
+from aladdin_studio.timeline.subtitles import (
+    POSITIONS,
+    Cue,
+    SetCues,
+    SetSubtitleStyle,
+    clip_cues,
+    scene_cues,
+    subtitle_style,
+    take_cues,
+)
+from aladdin_studio.voice.library import characters
+from aladdin_studio.voice.placement import dialogue_clips, line_record, media_path
+from aladdin_studio.voice.profiles import AGES, GENDERS, VoiceProfile
+from aladdin_studio.voice.providers.base import Preview, SoundRequest
+from aladdin_studio.voice.script import parse_script
+from aladdin_studio.voice.subtitles import export_cues
+
+from .voice_controller import PendingBatch, VoiceController
+
+__all__ = ["CharacterVoicesDialog", "DialoguePanel", "SfxDialog", "SubtitlesDialog",
+           "play_file"]
+
+_player: Any = None
+
+
+def play_file(path: str | Path) -> None:
+    """Play a WAV preview (QSoundEffect; silent where there is no audio device)."""
+    global _player
+    try:
+        from PySide6.QtMultimedia import QSoundEffect
+    except ImportError:  # a build without QtMultimedia: nothing to play with
+        return
+    if _player is None:
+        _player = QSoundEffect()
+    _player.stop()
+    _player.setSource(QUrl.fromLocalFile(str(path)))
+    _player.play()
+
+
+class _Relay(QObject):
+    done = Signal(object, object)  # (result, error)
+
+
+# --------------------------------------------------------------------------- voices
+
+
+class CharacterVoicesDialog(QDialog):
+    """Characters of the project and their voices: design → 3 previews → save → assign."""
+
+    def __init__(self, ctx: Any, controller: VoiceController, parent: QWidget | None = None,
+                 *, background: bool = True) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Character Voices")
+        self.setObjectName("character-voices")
+        self.ctx, self.controller, self.background = ctx, controller, background
+        self.previews: list[Preview] = []
+        self.saved: VoiceProfile | None = None
+        self.played: list[str] = []
+        self.description_used = ""
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._designed)
+
+        self.character_list = QListWidget()
+        self.character_list.currentTextChanged.connect(self._pick_character)
+        self.name_edit = QLineEdit()
+        self.description_edit = QLineEdit()
+        self.description_edit.setPlaceholderText("e.g. a street-smart dreamer, quick-witted")
+        self.gender_box = QComboBox()
+        self.gender_box.addItems(GENDERS)
+        self.age_box = QComboBox()
+        self.age_box.addItems(AGES)
+        self.age_box.setCurrentText("middle_aged")
+        self.accent_edit = QLineEdit("american")
+        self.style_edit = QLineEdit()
+        self.style_edit.setPlaceholderText("confident, soft, …")
+        form = QFormLayout()
+        for label, widget in (("Name", self.name_edit), ("Description", self.description_edit),
+                              ("Gender", self.gender_box), ("Age", self.age_box),
+                              ("Accent", self.accent_edit), ("Style", self.style_edit)):
+            form.addRow(label, widget)
+        self.design_button = QPushButton("Design 3 Previews")
+        self.design_button.clicked.connect(self.design)
+        self.preview_box = QVBoxLayout()
+        self.preview_choices: list[QRadioButton] = []
+        self.save_button = QPushButton("Save Chosen Voice")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save_voice)
+        self.assign_button = QPushButton("Assign to Character")
+        self.assign_button.setEnabled(False)
+        self.assign_button.clicked.connect(self.assign)
+        self.library_box = QComboBox()
+        self.assign_existing = QPushButton("Assign Saved Voice")
+        self.assign_existing.clicked.connect(self.assign_saved)
+        self.status = QLabel(f"Provider: {controller.service().provider_name}")
+        self.status.setWordWrap(True)
+
+        right = QVBoxLayout()
+        right.addLayout(form)
+        right.addWidget(self.design_button)
+        right.addLayout(self.preview_box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.assign_button)
+        right.addLayout(buttons)
+        existing = QHBoxLayout()
+        existing.addWidget(QLabel("Saved voices"))
+        existing.addWidget(self.library_box, 1)
+        existing.addWidget(self.assign_existing)
+        right.addLayout(existing)
+        right.addWidget(self.status)
+        layout = QHBoxLayout(self)
+        left = QVBoxLayout()
+        left.addWidget(QLabel("Characters"))
+        left.addWidget(self.character_list)
+        layout.addLayout(left, 1)
+        layout.addLayout(right, 2)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.character_list.clear()
+        for c in characters(self.ctx.project):
+            self.character_list.addItem(c.name)
+        self.library_box.clear()
+        for v in self.controller.library.voices():
+            self.library_box.addItem(f"{v.name} ({v.provider})", v.voice_id)
+
+    def _pick_character(self, name: str) -> None:
+        character = next((c for c in characters(self.ctx.project) if c.name == name), None)
+        if character is None:
+            return
+        self.name_edit.setText(character.name)
+        self.description_edit.setText(character.description)
+        if character.voice:
+            v = character.voice
+            self.gender_box.setCurrentText(v.gender)
+            self.age_box.setCurrentText(v.age)
+            self.accent_edit.setText(v.accent)
+            self.style_edit.setText(v.style)
+            self.status.setText(f"{character.name} speaks with '{v.name}' ({v.voice_id}).")
+
+    def profile(self) -> VoiceProfile:
+        return VoiceProfile(self.name_edit.text().strip(), self.description_edit.text().strip(),
+                            self.gender_box.currentText(), self.age_box.currentText(),
+                            self.accent_edit.text().strip(), self.style_edit.text().strip())
+
+    def _fail(self, exc: Exception) -> None:
+        self.status.setText(str(exc))
+        self.ctx.error.emit(str(exc))
+
+    def design(self) -> None:
+        try:
+            profile = self.profile()
+        except AladdinError as exc:
+            self._fail(exc)
+            return
+        self.design_button.setEnabled(False)
+        self.status.setText("Designing three voices…")
+        service = self.controller.service()
+
+        def work() -> None:
+            try:
+                self._relay.done.emit(service.design(profile), None)
+            except Exception as exc:  # noqa: BLE001 - shown to the user
+                self._relay.done.emit(None, exc)
+
+        if self.background:
+            threading.Thread(target=work, name="voice-design", daemon=True).start()
+        else:
+            work()
+
+    def _designed(self, result: Any, error: Any) -> None:
+        self.design_button.setEnabled(True)
+        if error is not None:
+            self._fail(error)
+            return
+        self.description_used, self.previews = result
+        while self.preview_box.count():
+            item = self.preview_box.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+            elif item.layout() is not None:
+                while item.layout().count():
+                    w = item.layout().takeAt(0).widget()
+                    if w is not None:
+                        w.deleteLater()
+        self.preview_choices = []
+        for i, preview in enumerate(self.previews, 1):
+            row = QHBoxLayout()
+            choice = QRadioButton(f"Preview {i} ({preview.duration:.1f} s)")
+            play = QPushButton("Play")
+            play.setObjectName(f"play-preview-{i}")
+            play.clicked.connect(lambda _=False, p=preview: self.play(p.path))
+            row.addWidget(choice, 1)
+            row.addWidget(play)
+            self.preview_box.addLayout(row)
+            self.preview_choices.append(choice)
+        if self.preview_choices:
+            self.preview_choices[0].setChecked(True)
+        self.save_button.setEnabled(bool(self.previews))
+        self.status.setText(f"Voice description: {self.description_used}")
+
+    def play(self, path: str | Path) -> None:
+        self.played.append(str(path))
+        play_file(path)
+
+    def chosen(self) -> Preview | None:
+        for choice, preview in zip(self.preview_choices, self.previews, strict=False):
+            if choice.isChecked():
+                return preview
+        return None
+
+    def save_voice(self) -> None:
+        preview = self.chosen()
+        if preview is None:
+            return
+        try:
+            keep = None
+            if self.ctx.project.location is not None:
+                keep = self.ctx.project.location.media_dir
+            self.saved = self.controller.service().save_designed(self.profile(), preview, keep)
+        except AladdinError as exc:
+            self._fail(exc)
+            return
+        self.assign_button.setEnabled(True)
+        self.status.setText(f"Saved voice '{self.saved.name}' ({self.saved.voice_id}).")
+        self.refresh()
+
+    def assign(self) -> None:
+        if self.saved is not None:
+            self._assign(self.saved)
+
+    def assign_saved(self) -> None:
+        voice_id = self.library_box.currentData()
+        voice = next((v for v in self.controller.library.voices() if v.voice_id == voice_id),
+                     None)
+        if voice is not None:
+            self._assign(voice)
+
+    def _assign(self, voice: VoiceProfile) -> None:
+        name = self.name_edit.text().strip() or voice.name
+        try:
+            command = self.controller.service().assign_command(
+                self.ctx.project, name, voice, self.description_edit.text().strip())
+        except AladdinError as exc:
+            self._fail(exc)
+            return
+        if self.ctx.push(command):
+            self.status.setText(f"'{name}' now speaks with '{voice.name}'.")
+            self.refresh()
+
+
+# --------------------------------------------------------------------------- dialogue
+
+COLUMNS = ("Character", "Line", "Emotion", "Status", "Duration", "Play", "Regenerate")
+
+
+class DialoguePanel(QDialog):
+    """Paste or load a script, generate it onto the dialogue track, play and regenerate."""
+
+    def __init__(self, ctx: Any, controller: VoiceController,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Dialogue")
+        self.setObjectName("dialogue-panel")
+        self.ctx, self.controller = ctx, controller
+        self.pending: PendingBatch | None = None
+        self.lines: list[Any] = []
+        self.script_edit = QPlainTextEdit()
+        self.script_edit.setPlaceholderText("ALADDIN: We leave at dawn.\n"
+                                            "JASMINE (worried): Not a minute later?")
+        self.script_edit.textChanged.connect(self.parse)
+        self.load_button = QPushButton("Load Script…")
+        self.load_button.clicked.connect(self.load)
+        self.start_spin = QDoubleSpinBox()
+        self.start_spin.setRange(0, 36000)
+        self.start_spin.setDecimals(2)
+        self.start_spin.setSuffix(" s")
+        self.start_spin.setValue(ctx.playhead / ctx.rate if ctx.rate else 0.0)
+        self.gap_spin = QDoubleSpinBox()
+        self.gap_spin.setRange(0, 10)
+        self.gap_spin.setSingleStep(0.1)
+        self.gap_spin.setValue(0.3)
+        self.gap_spin.setSuffix(" s")
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setEnabled(False)
+        self.generate_button.clicked.connect(self.generate)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.setColumnWidth(1, 320)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.load_button)
+        top.addWidget(QLabel("Start"))
+        top.addWidget(self.start_spin)
+        top.addWidget(QLabel("Gap"))
+        top.addWidget(self.gap_spin)
+        top.addStretch(1)
+        top.addWidget(self.generate_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.script_edit, 1)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 2)
+        layout.addWidget(self.status)
+        controller.batch_updated.connect(self._batch_updated)
+        controller.take_added.connect(self._take_added)
+        controller.failed.connect(self.status.setText)
+        self.resize(900, 600)
+
+    def load(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Load Script", "",
+                                              "Scripts (*.txt *.fountain);;All files (*)")
+        if name:
+            self.script_edit.setPlainText(Path(name).read_text(encoding="utf-8"))
+
+    def parse(self) -> None:
+        text = self.script_edit.toPlainText()
+        try:
+            self.lines = parse_script(text) if text.strip() else []
+            self.status.setText(f"{len(self.lines)} line(s)." if self.lines else "")
+        except AladdinError as exc:
+            self.lines = []
+            self.status.setText(str(exc))
+        self.pending = None
+        self.table.setRowCount(len(self.lines))
+        for row, line in enumerate(self.lines):
+            for col, value in enumerate((line.character, line.text, line.emotion, "", "")):
+                item = QTableWidgetItem(value)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(row, col, item)
+            for col, label in ((5, "Play"), (6, "Regenerate")):
+                button = QPushButton(label)
+                button.setEnabled(False)
+                button.clicked.connect(lambda _=False, r=row, c=col: self._row_action(r, c))
+                self.table.setCellWidget(row, col, button)
+        self.generate_button.setEnabled(bool(self.lines))
+
+    def generate(self) -> None:
+        if not self.lines:
+            return
+        try:
+            self.pending = self.controller.generate_script(
+                self.lines, start=self.start_spin.value(), gap=self.gap_spin.value())
+        except (AladdinError, TimelineError) as exc:
+            self.status.setText(str(exc))
+            self.ctx.error.emit(str(exc))
+            return
+        self.generate_button.setEnabled(False)
+        self._set_status("queued")
+        self.status.setText("Generating…")
+
+    def _set_status(self, text: str, row: int | None = None) -> None:
+        rows = range(self.table.rowCount()) if row is None else (row,)
+        for r in rows:
+            self.table.item(r, 3).setText(text)
+
+    def _batch_updated(self, pending: PendingBatch) -> None:
+        if pending is not self.pending:
+            return
+        for row, job in enumerate(pending.jobs[:self.table.rowCount()]):
+            status = "cached" if job.cached_from and job.status == "succeeded" else job.status
+            self._set_status(status, row)
+            seconds = (job.info or {}).get("duration")
+            if seconds:
+                self.table.item(row, 4).setText(f"{float(seconds):.2f} s")
+        if pending.placed:
+            for row in range(self.table.rowCount()):
+                self._set_status("on timeline", row)
+                for col in (5, 6):
+                    self.table.cellWidget(row, col).setEnabled(True)
+            self.status.setText(f"{len(pending.clips)} line(s) on the dialogue track "
+                                f"({pending.placed_after:.1f} s). Undo removes them all.")
+            self.generate_button.setEnabled(True)
+        elif pending.failed:
+            self.status.setText(f"Failed: {pending.failed}")
+            self.generate_button.setEnabled(True)
+
+    def clip_of(self, row: int) -> Any:
+        if self.pending is None or row >= len(self.pending.clips):
+            return None
+        return self.pending.clips[row]
+
+    def _row_action(self, row: int, col: int) -> None:
+        clip = self.clip_of(row)
+        if clip is None:
+            return
+        if col == 5:
+            path = media_path(self.ctx.project, clip)
+            if path is not None:
+                play_file(path)
+            return
+        try:
+            self.controller.regenerate(clip)
+        except AladdinError as exc:
+            self.status.setText(str(exc))
+            return
+        self._set_status("regenerating", row)
+
+    def _take_added(self, clip: Any) -> None:
+        if self.pending is None:
+            return
+        for row, placed in enumerate(self.pending.clips):
+            if placed is clip:
+                self._set_status(f"take {len(clip.media_references())}", row)
+
+
+# --------------------------------------------------------------------------- sfx
+
+
+class SfxDialog(QDialog):
+    """A sound effect from a prompt, placed on the sfx track at the playhead when ready."""
+
+    def __init__(self, ctx: Any, controller: VoiceController,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Generate Sound Effect")
+        self.ctx, self.controller = ctx, controller
+        self.prompt_edit = QLineEdit()
+        self.prompt_edit.setPlaceholderText("a heavy wooden door slams")
+        self.duration_spin = QDoubleSpinBox()
+        self.duration_spin.setRange(0.5, 30)
+        self.duration_spin.setValue(2.0)
+        self.influence_spin = QDoubleSpinBox()
+        self.influence_spin.setRange(0, 1)
+        self.influence_spin.setSingleStep(0.1)
+        self.influence_spin.setValue(0.3)
+        self.loop_box = QCheckBox("Loop")
+        self.status = QLabel()
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.clicked.connect(self.generate)
+        form = QFormLayout(self)
+        form.addRow("Prompt", self.prompt_edit)
+        form.addRow("Duration (s)", self.duration_spin)
+        form.addRow("Prompt influence", self.influence_spin)
+        form.addRow("", self.loop_box)
+        form.addRow(self.status)
+        form.addRow(self.generate_button)
+
+    def generate(self) -> str | None:
+        prompt = self.prompt_edit.text().strip()
+        if not prompt:
+            self.status.setText("Describe the sound effect.")
+            return None
+        request = SoundRequest(prompt, self.duration_spin.value(), self.influence_spin.value(),
+                               self.loop_box.isChecked())
+        try:
+            job_id = self.controller.generate_sfx(request, self.ctx.playhead / self.ctx.rate)
+        except AladdinError as exc:
+            self.status.setText(str(exc))
+            return None
+        self.ctx.message.emit(f"Generating '{prompt}'; it lands on the SFX track at the "
+                              "playhead.")
+        self.accept()
+        return job_id
+
+
+# --------------------------------------------------------------------------- subtitles
+
+
+class SubtitlesDialog(QDialog):
+    """The scene's cues (text editable), export as SRT/VTT, burn-in and its style."""
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Subtitles")
+        self.setObjectName("subtitles-dialog")
+        self.ctx = ctx
+        self.rows: list[tuple[Any, int]] = []  # (clip, index of the cue on its take)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(("Start", "End", "Text"))
+        self.table.setColumnWidth(2, 420)
+        self.table.itemChanged.connect(self._edited)
+        style = subtitle_style(ctx.scene)
+        self.burn_box = QCheckBox("Burn into renders (preview and export)")
+        self.burn_box.setChecked(bool(style["burn_in"]))
+        self.burn_box.toggled.connect(lambda on: self._style(burn_in=on))
+        self.size_spin = QSpinBox()
+        self.size_spin.setRange(8, 200)
+        self.size_spin.setValue(int(style["size"]))
+        self.size_spin.editingFinished.connect(lambda: self._style(size=self.size_spin.value()))
+        self.position_box = QComboBox()
+        self.position_box.addItems(list(POSITIONS))
+        self.position_box.setCurrentText(str(style["position"]))
+        self.position_box.currentTextChanged.connect(lambda p: self._style(position=p))
+        self.export_button = QPushButton("Export SRT/VTT…")
+        self.export_button.clicked.connect(self.export_dialog)
+        self.status = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(self.burn_box)
+        row.addWidget(QLabel("Size"))
+        row.addWidget(self.size_spin)
+        row.addWidget(QLabel("Position"))
+        row.addWidget(self.position_box)
+        row.addStretch(1)
+        row.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        self.resize(760, 480)
+        self.refresh()
+
+    def refresh(self) -> None:
+        scene = self.ctx.scene
+        rate = S.scene_rate(scene)
+        self.rows = []
+        shown: list[Cue] = []
+        for clip in dialogue_clips(scene):
+            track = clip.parent()
+            if track is None:
+                continue
+            start = slot_of(track, clip, rate).start
+            visible = clip_cues(clip, start, rate)
+            stored = take_cues(clip.media_reference)
+            for cue in visible:
+                index = next((i for i, c in enumerate(stored) if c.text == cue.text), 0)
+                self.rows.append((clip, index))
+                shown.append(cue)
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(shown))
+        for r, cue in enumerate(shown):
+            for col, value in enumerate((f"{cue.start:.2f}", f"{cue.end:.2f}", cue.text)):
+                item = QTableWidgetItem(value.replace("\n", " / ") if col == 2 else value)
+                if col < 2:
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(r, col, item)
+        self.table.blockSignals(False)
+        self.status.setText(f"{len(shown)} subtitle(s) in scene '{scene.name}'.")
+
+    def _edited(self, item: QTableWidgetItem) -> None:
+        if item.column() != 2 or item.row() >= len(self.rows):
+            return
+        clip, index = self.rows[item.row()]
+        cues = take_cues(clip.media_reference)
+        text = "\n".join(part.strip() for part in item.text().split("/") if part.strip())
+        cues[index] = Cue(cues[index].start, cues[index].end, text)
+        if not self.ctx.push(SetCues(clip, cues)):
+            self.refresh()
+
+    def _style(self, **changes: Any) -> None:
+        self.ctx.push(SetSubtitleStyle(self.ctx.scene, **changes))
+
+    def export(self, path: str | Path) -> Path | None:
+        cues = scene_cues(self.ctx.scene)
+        try:
+            out = export_cues(cues, path)
+        except AladdinError as exc:
+            self.status.setText(str(exc))
+            return None
+        self.status.setText(f"Wrote {len(cues)} subtitle(s) to {out}.")
+        return out
+
+    def export_dialog(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Export Subtitles", "subtitles.srt",
+                                              "SubRip (*.srt);;WebVTT (*.vtt)")
+        if name:
+            self.export(name)
+
+
+def line_text(clip: Any) -> str:
+    return str(line_record(clip).get("text", ""))

@@ -1,0 +1,90 @@
+"""The Voice menu of the main window: Character Voices, Dialogue, Generate Sound Effect,
+Subtitles and the Audio Integrator. Windows are made on first use and kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
+
+from aladdin_studio.errors import AladdinError
+from aladdin_studio.timeline.errors import TimelineError
+
+__all__ = ["VoiceMenu"]
+
+
+class VoiceMenu:
+    def __init__(self, window: Any, menu: QMenu) -> None:
+        self.window = window
+        self.ctx = window.ctx
+        self._controller: Any = None
+        self.windows: dict[str, Any] = {}
+        for text, slot in (("&Character Voices…", self.character_voices),
+                           ("&Dialogue…", self.dialogue),
+                           ("Generate &Sound Effect…", self.sfx),
+                           ("S&ubtitles…", self.subtitles)):
+            action = QAction(text, window)
+            action.triggered.connect(lambda _=False, s=slot: s())
+            menu.addAction(action)
+        menu.addSeparator()
+        action = QAction("&Integrate Audio (Scene)", window)
+        action.setToolTip("Level dialogue, set music under it (ducked in the mix), level "
+                          "sound effects: one undo step")
+        action.triggered.connect(lambda _=False: self.integrate())
+        menu.addAction(action)
+
+    @property
+    def controller(self) -> Any:
+        if self._controller is None:
+            from .voice_controller import VoiceController
+
+            self._controller = VoiceController(self.ctx)
+            self._controller.failed.connect(self.ctx.error.emit)
+        return self._controller
+
+    def _show(self, key: str, make: Any) -> Any:
+        dialog = self.windows.get(key)
+        if dialog is None:
+            dialog = self.windows[key] = make()
+        elif hasattr(dialog, "refresh"):
+            dialog.refresh()
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def character_voices(self) -> Any:
+        from .voice_dialogs import CharacterVoicesDialog
+
+        return self._show("voices", lambda: CharacterVoicesDialog(self.ctx, self.controller,
+                                                                  self.window))
+
+    def dialogue(self) -> Any:
+        from .voice_dialogs import DialoguePanel
+
+        return self._show("dialogue", lambda: DialoguePanel(self.ctx, self.controller,
+                                                            self.window))
+
+    def sfx(self) -> Any:
+        from .voice_dialogs import SfxDialog
+
+        dialog = SfxDialog(self.ctx, self.controller, self.window)
+        dialog.show()
+        return dialog
+
+    def subtitles(self) -> Any:
+        from .voice_dialogs import SubtitlesDialog
+
+        self.windows.pop("subtitles", None)  # always the current scene
+        return self._show("subtitles", lambda: SubtitlesDialog(self.ctx, self.window))
+
+    def integrate(self) -> None:
+        from aladdin_studio.voice.integrate import integrate_audio_command
+
+        try:
+            macro, report = integrate_audio_command(self.ctx.project, self.ctx.scene)
+        except (AladdinError, TimelineError) as exc:
+            self.ctx.error.emit(str(exc))
+            return
+        if self.ctx.push(macro):
+            self.ctx.message.emit(report.summary())
