@@ -12,9 +12,9 @@ import sys
 from typing import Any
 
 from .errors import AladdinError
+from .services.describe import describe  # noqa: F401 - ``info``; also imported from here
 from .timeline import schema as S
 from .timeline.errors import TimelineError
-from .timeline.probe import MediaProbeError
 
 EXIT_USER_ERROR = 2
 
@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how far music ducks under dialogue (dB, default -12)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     _add_generation_parsers(sub)
+    from .cli_voice import add_voice_parsers
+
+    add_voice_parsers(sub)
+    from .cli_publish import add_publish_parsers
+
+    add_publish_parsers(sub)
 
     p = sub.add_parser("serve", help="the automation API (HTTP + WebSocket) on this machine")
     p.add_argument("--host", default="127.0.0.1",
@@ -119,9 +125,9 @@ def _add_generation_parsers(sub: Any) -> None:
     p.add_argument("--camera", default="", help="camera movement, free text")
     p.add_argument("--motion", choices=[m for m in MOTIONS if m], default="")
     p.add_argument("--interpolation", choices=INTERPOLATIONS, default="smooth")
-    p.add_argument("--character-ref", metavar="F", help="character reference: a file or the id "
-                                                        "of one in the project's library")
-    p.add_argument("--location-ref", metavar="F", help="location reference: file or id")
+    p.add_argument("--character-ref", metavar="F", help="character reference: a file (named "
+                   "after its stem, or NAME=F) or the id of one in the project's library")
+    p.add_argument("--location-ref", metavar="F", help="location reference: file, NAME=F or id")
     p.add_argument("--scene", help="scene name (default: the first)")
     p.add_argument("--track", help="video track name or number (default: the first)")
     p.add_argument("--at", type=float, metavar="SECONDS",
@@ -224,19 +230,11 @@ def cmd_import(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from .timeline import commands as C
-    from .timeline.media import bin_entries, bin_entry, clip_for_media
-    from .timeline.probe import probe
+    from .services.media import import_command, plan_import
     from .timeline.project_io import load, save
     from .timeline.undo import UndoStack
 
     project = load(args.project)
-    stack = UndoStack(project)
-    entries = bin_entries(project)
-    known = {e["url"] for e in entries}
-    failures = 0
-    clips = []
-    imported: list[str] = []
     scene = project.scene(args.scene)
     track = None
     if args.append_to:
@@ -244,84 +242,20 @@ def _import(args: argparse.Namespace) -> int:
         if track is None:
             names = ", ".join(t.name for t in scene.tracks)
             raise TimelineError(f"No track named {args.append_to!r}; tracks: {names}.")
-    for name in args.files:
-        try:
-            info = probe(name)
-        except MediaProbeError as exc:
-            print(f"aladdin-studio: skipped: {exc}", file=sys.stderr)
-            failures += 1
-            continue
-        entry = bin_entry(project, name, info)
-        if entry["url"] not in known:
-            entries.append(entry)
-            known.add(entry["url"])
-        if track is not None:
-            clips.append(clip_for_media(project, name, scene, info=info,
-                                        audio=S.is_audio(track)))
-        imported.append(name)
-    commands: list[C.Command] = [C.SetProjectMeta("bin", entries, "Import Media")]
-    commands += [C.AppendClip(track, clip) for clip in clips]
-    stack.push(C.Macro("Import Media", commands))
+    plan = plan_import(project, args.files)
+    for _path, exc in plan.failed:
+        print(f"aladdin-studio: skipped: {exc}", file=sys.stderr)
+    UndoStack(project).push(import_command(project, plan, append_to=track, scene=scene,
+                                           always=True))
     save(project)
-    for name in imported:  # only once the save has succeeded
-        print(f"Imported {name}")
-    return EXIT_USER_ERROR if failures else 0
-
-
-def describe(project: Any) -> dict[str, Any]:
-    """A JSON-safe summary of the project for ``info``."""
-    import opentimelineio as otio
-
-    from .timeline.layout import layout, track_end
-
-    scenes = []
-    for scene in project.scenes:
-        rate = S.scene_rate(scene)
-        tracks = []
-        for track in scene.tracks:
-            items = []
-            for slot in layout(track, rate):
-                item = slot.item
-                entry: dict[str, Any] = {"type": type(item).__name__.lower(),
-                                         "start": slot.start / rate, "end": slot.end / rate}
-                if slot.is_clip:
-                    ref = item.media_reference
-                    entry.update(name=item.name, media=getattr(ref, "target_url", None),
-                                 source_in=S.frames_exact(item.source_range.start_time, rate)
-                                 / rate,
-                                 speed=S.clip_speed(item),
-                                 takes=list(item.media_references()),
-                                 active_take=item.active_media_reference_key,
-                                 offline=getattr(ref, "target_url", None) in project.offline)
-                    generation = S.get(item, "generation")
-                    if isinstance(generation, dict):
-                        entry["generation"] = {
-                            "job_id": generation.get("job_id"),
-                            "status": generation.get("status"),
-                            "message": generation.get("message") or None,
-                            "placeholder": isinstance(ref, otio.schema.GeneratorReference)}
-                elif slot.is_transition:
-                    entry.update(kind=S.transition_kind(item).value,
-                                 duration=(slot.end - slot.start) / rate,
-                                 direction=S.transition_direction(item).value,
-                                 easing=S.transition_easing(item).value)
-                items.append(entry)
-            tracks.append({"name": track.name, "kind": "audio" if S.is_audio(track) else "video",
-                           "role": S.track_role(track).value,
-                           "locked": S.track_flag(track, "locked"),
-                           "duration": track_end(track, rate) / rate, "items": items})
-        duration = max((t["duration"] for t in tracks), default=0.0)
-        scenes.append({"name": scene.name, "fps": rate, "size": list(S.scene_size(scene)),
-                       "duration": duration, "tracks": tracks,
-                       "markers": [{"name": m.name,
-                                    "time": S.frames_exact(m.marked_range.start_time, rate) / rate}
-                                   for m in scene.tracks.markers]})
-    return {"name": project.name, "file": str(project.location.file) if project.location else None,
-            "scenes": scenes, "offline_media": sorted(project.offline),
-            "warnings": project.warnings, "recovery_available": project.recovery_available}
+    for path, _info in plan.readable:  # only once the save has succeeded
+        print(f"Imported {path}")
+    return EXIT_USER_ERROR if plan.failed else 0
 
 
 def cmd_info(args: argparse.Namespace, settings: Any) -> int:
+    from .timeline.names import clean_name as show  # one line each, whatever a name holds
+    from .timeline.names import printable
     from .timeline.project_io import load
 
     project = load(args.project, recover=args.recover)
@@ -333,23 +267,30 @@ def cmd_info(args: argparse.Namespace, settings: Any) -> int:
     if data["recovery_available"]:
         print("  A newer autosave exists: open with --recover to restore it.")
     for scene in data["scenes"]:
-        print(f"  Scene {scene['name']}: {scene['duration']:.2f} s at {scene['fps']:g} fps, "
+        print(f"  Scene {show(scene['name'])}: {scene['duration']:.2f} s at {scene['fps']:g} fps, "
               f"{scene['size'][0]}x{scene['size'][1]}")
         for track in scene["tracks"]:
             clips = [i for i in track["items"] if i["type"] == "clip"]
             trans = [i for i in track["items"] if i["type"] == "transition"]
-            print(f"    {track['kind']:5} {track['name']} ({track['role']}): {len(clips)} clips, "
-                  f"{len(trans)} transitions, {track['duration']:.2f} s")
+            print(f"    {track['kind']:5} {show(track['name'])} ({track['role']}): "
+                  f"{len(clips)} clips, {len(trans)} transitions, {track['duration']:.2f} s")
             for item in track["items"]:
                 if item["type"] == "clip":
                     flag = " [offline]" if item["offline"] else ""
+                    if item.get("outside_project"):
+                        flag += " [outside the project folder]"
                     generation = item.get("generation") or {}
                     if generation.get("placeholder"):
                         flag += f" [generation {generation.get('status') or 'queued'}]"
-                    print(f"      {item['start']:7.2f}–{item['end']:7.2f}  {item['name']}{flag}")
+                    print(f"      {item['start']:7.2f}–{item['end']:7.2f}  {show(item['name'])}"
+                          f"{flag}")
                 elif item["type"] == "transition":
                     print(f"      {item['start']:7.2f}–{item['end']:7.2f}  ({item['kind']} "
                           f"{item['duration']:.2f} s)")
+    if data.get("media_outside_project"):
+        paths = ", ".join(map(printable, data["media_outside_project"]))
+        print(f"  note: {len(data['media_outside_project'])} media file(s) outside the project "
+              f"folder: {paths}")
     for warning in data["warnings"]:
         print(f"  note: {warning}")
     return 0
@@ -357,11 +298,12 @@ def cmd_info(args: argparse.Namespace, settings: Any) -> int:
 
 def cmd_export(args: argparse.Namespace, settings: Any) -> int:
     from .timeline.interchange import export
+    from .timeline.names import printable
     from .timeline.project_io import load
 
     project = load(args.project)
     for warning in export(project, args.format, args.output, args.scene):
-        print(f"aladdin-studio: note: {warning}", file=sys.stderr)
+        print(f"aladdin-studio: note: {printable(warning)}", file=sys.stderr)
     print(f"Exported {args.format} to {args.output}")
     return 0
 
@@ -442,16 +384,9 @@ def _clip_at(track: Any, frame: int, rate: float) -> Any:
 
 
 def _job_summary(job: Any) -> dict[str, Any]:
-    import datetime as dt
+    from .services.jobs import job_summary
 
-    created = dt.datetime.fromtimestamp(job.created_at).isoformat(timespec="seconds")
-    return {"id": job.id, "method": job.request.get("method"), "model": job.model,
-            "provider": job.provider, "status": job.status, "progress": round(job.progress, 3),
-            "message": job.message, "est_cost": job.est_cost,
-            "actual_cost": job.actual_cost, "created": created,
-            "prompt": job.request.get("prompt"), "output": job.output_path,
-            "error": job.error_message, "cached_from": job.cached_from,
-            "take_applied": job.take_applied}
+    return job_summary(job)
 
 
 def _land(service: Any, stack: Any, job_ids: set[str] | None = None) -> list[Any]:
@@ -508,8 +443,18 @@ def _generate(args: argparse.Namespace, settings: Any) -> int:
     queue, store = _generation(settings, provider=args.provider)
     service = GenerationService(project, queue, store)
 
-    def ref(value: str | None) -> Path | None:
-        return R.resolve_reference(project, value) if value else None
+    named: list[tuple[Path, str, str]] = []
+
+    def ref(value: str | None, kind: str) -> Path | None:
+        """A reference file or library id; ``NAME=F`` names a new library entry NAME."""
+        if not value:
+            return None
+        name, _, file = value.partition("=")
+        if file and name.strip() and not Path(value).exists():
+            path = R.resolve_reference(project, file)
+            named.append((path, name.strip(), kind))
+            return path
+        return R.resolve_reference(project, value)
 
     duration = args.duration if args.duration is not None else settings.video_default_duration
     request = GenerationRequest(
@@ -517,9 +462,12 @@ def _generate(args: argparse.Namespace, settings: Any) -> int:
         aspect=args.aspect, duration=duration, image=args.image, first_frame=args.first,
         last_frame=args.last, video=args.video, motion=args.motion, camera=args.camera,
         interpolation=args.interpolation, quality=args.quality, model=args.model,
-        seed=args.seed, character_ref=ref(args.character_ref),
-        location_ref=ref(args.location_ref))
+        seed=args.seed, character_ref=ref(args.character_ref, "character"),
+        location_ref=ref(args.location_ref, "location"))
     request.validate(queue.registry)  # the user's mistakes before any placement question
+    for path, name, kind in named:  # NAME=F: a library entry named NAME (if F is new)
+        if R.reference_id_for(project, path, kind=kind) is None:
+            UndoStack(project).push(R.add_reference(project, path, kind, name))
     scene = project.scene(args.scene)
     rate = S.scene_rate(scene)
     track = _video_track(scene, args.track)
@@ -594,6 +542,7 @@ def cmd_jobs(args: argparse.Namespace, settings: Any) -> int:
 
 def _jobs(args: argparse.Namespace, settings: Any) -> int:
     from .generation.service import GenerationService
+    from .services.jobs import JobsService, job_summary
     from .timeline.project_io import load, save
     from .timeline.undo import UndoStack
 
@@ -607,10 +556,9 @@ def _jobs(args: argparse.Namespace, settings: Any) -> int:
         if not args.json:
             print(f"Applied {len(landed)} finished job(s).")
     jobs = service.jobs(limit=args.limit)
-    rows = [_job_summary(j) for j in jobs]
-    spent = [j for j in jobs if not j.cached_from]
-    spend = {"estimated": round(sum(j.est_cost or 0.0 for j in spent), 4),
-             "actual": round(sum(j.actual_cost or 0.0 for j in spent), 4)}
+    rows = [job_summary(j) for j in jobs]
+    spent = JobsService(store).spend(project.location.file)
+    spend = spent.to_dict()
     if args.json:
         print(json.dumps({"project": str(project.location.file), "jobs": rows,
                           "spend": spend}, indent=2))
@@ -625,8 +573,8 @@ def _jobs(args: argparse.Namespace, settings: Any) -> int:
         print(f"{row['id'][:8]:8}  {row['method'] or '':18}  {row['model']:26}  "
               f"{row['status']:9}  {int(row['progress'] * 100):3d}%  ${row['est_cost']:5.2f}  "
               f"{cost:>6}  {row['created']:19}  {row['error'] or ''}")
-    print(f"Spent ${spend['actual']:.2f} (estimated ${spend['estimated']:.2f}) on "
-          f"{len(spent)} generation(s).")
+    print(f"Spent ${spent.actual:.2f} (estimated ${spent.estimated:.2f}) on "
+          f"{spent.jobs} job(s).")
     return 0
 
 
@@ -665,6 +613,24 @@ COMMANDS = {"open": cmd_open, "demo": cmd_demo, "new": cmd_new, "import": cmd_im
             "info": cmd_info, "export": cmd_export, "render": cmd_render,
             "generate": cmd_generate, "jobs": cmd_jobs, "worker": cmd_worker,
             "serve": cmd_serve}
+
+
+def _voice_commands() -> None:
+    from .cli_voice import VOICE_COMMANDS
+
+    COMMANDS.update(VOICE_COMMANDS)
+
+
+_voice_commands()
+
+
+def _publish_commands() -> None:
+    from .cli_publish import PUBLISH_COMMANDS
+
+    COMMANDS.update(PUBLISH_COMMANDS)
+
+
+_publish_commands()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -119,6 +119,16 @@ class Settings:
             raise KeyError(f"unknown setting {name!r}")
         return self._sources.get(name, "default")
 
+    def set_secret_value(self, name: str, value: str | None) -> None:
+        """Record a secret just stored in (``value``) or removed from (None) the keyring."""
+        if name not in SECRET_FIELDS:
+            raise KeyError(f"{name!r} is not a secret setting")
+        setattr(self, name, value or "")
+        if value:
+            self._sources[name] = "keyring"
+        else:
+            self._sources.pop(name, None)
+
     def secrets(self) -> list[str]:
         """Non-empty secret values, incl. passwords embedded in URLs (for log redaction)."""
         found: list[str] = []
@@ -241,7 +251,7 @@ def _error(where: str, fdef: dataclasses.Field[Any], raw: Any, reason: str) -> C
         shown = repr(_URL_USERINFO.sub("//***@", raw))
     else:
         shown = repr(raw)
-    return ConfigError(f"{where}: invalid value {shown}: {reason}")
+    return ConfigError(f"{where}: invalid value {shown}: {reason}", field=fdef.name)
 
 
 # --- loading ------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ opened project has jobs still pending, and stops in :meth:`close`.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import opentimelineio as otio
@@ -23,7 +22,6 @@ from ..generation.errors import InvalidInputError
 from ..generation.providers.factory import provider_name
 from ..generation.request import GenerationRequest
 from ..jobs import ACTIVE, EmbeddedConsumer, Job, JobQueue, JobStore, make_huey
-from ..timeline import schema as S
 
 __all__ = ["POLL_MS", "GenerationController"]
 
@@ -214,31 +212,10 @@ class GenerationController(QObject):
             else None
 
     def request_for(self, clip: otio.schema.Clip) -> GenerationRequest | None:
-        """The request that made ``clip``'s active take (its provenance, or its job)."""
-        from ..generation import placement
+        """The request that made ``clip``'s active take (``services.generation``)."""
+        from ..services.generation import request_for
 
-        data: Any = None
-        provenance = S.get(clip.media_reference, "provenance") or {}
-        if isinstance(provenance, dict):
-            data = provenance.get("request")
-            if data is None and provenance.get("job_id"):
-                job = self.job(str(provenance["job_id"]))
-                data = job.request if job is not None else None
-        if data is None and placement.is_placeholder(clip):
-            job = self.job(placement.generation_job(clip))
-            data = job.request if job is not None else None
-        if not isinstance(data, dict):
-            return None
-        try:
-            request = GenerationRequest.from_dict(S.to_py(data))
-        except InvalidInputError:
-            return None
-        for name in ("image", "first_frame", "last_frame", "video", "character_ref",
-                     "location_ref"):
-            path = getattr(request, name)
-            if path is not None and not Path(path).is_file():
-                setattr(request, name, None)  # gone since: let the user pick it again
-        return request
+        return request_for(clip, self.job)
 
 
 def _job_id(command: Any) -> str | None:

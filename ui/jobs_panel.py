@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..jobs.store import ACTIVE, Job
+from ..jobs.store import ACTIVE, Job, Spend
+from ..services.jobs import JobsService
 
 __all__ = ["COLUMNS", "JobsPanel", "cost_text", "status_text"]
 
@@ -203,13 +204,19 @@ class JobsPanel(QWidget):
         self.set_jobs(list(self.jobs.values()))
 
     def _update_spend(self) -> None:
-        jobs = [j for j in self.jobs.values() if not j.cached_from]
-        actual = sum(j.actual_cost or 0.0 for j in jobs)
-        pending = sum(j.est_cost for j in jobs if j.status in ACTIVE)
-        text = f"Spent ${actual:.2f} on this project"
-        if pending:
-            text += f" · ${pending:.2f} estimated for running jobs"
+        spend = self.spend()
+        text = f"Spent ${spend.actual:.2f} on this project"
+        if spend.pending:
+            text += f" · ${spend.pending:.2f} estimated for running jobs"
         self.spend_label.setText(text)
+
+    def spend(self) -> Spend:
+        """The project's spend (``services.jobs``: the one definition)."""
+        location = getattr(self.ctx.project, "location", None)
+        store = getattr(self.controller, "store", None)
+        if store is None or location is None:
+            return Spend(0.0, 0.0, 0.0, 0)
+        return JobsService(store).spend(location.file)
 
     # ------------------------------------------------------------------ selection, buttons
 

@@ -60,21 +60,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..timeline import schema as S
-from ..timeline.commands import Command, Macro, Relink, SetProjectMeta
+from ..services.media import (  # noqa: F401 - clips_using, media_files_in: used by tests
+    MEDIA_EXTENSIONS,
+    MediaNotInBin,
+    clips_using,
+    import_command,
+    media_files_in,
+    plan_import,
+    relink_command,
+    remove_command,
+    scan_paths,
+)
 from ..timeline.document import ChangeSet, Project
-from ..timeline.media import bin_entries, bin_entry, info_dict, reference_for
+from ..timeline.media import bin_entries
 from ..timeline.probe import MediaInfo, MediaProbeError, probe
 from .dialog_dirs import remember_dir, start_dir
 from .editor_context import EditorContext
 
 MEDIA_MIME = "application/x-aladdin-media"
-
-VIDEO_EXTENSIONS = frozenset(
-    "mp4 m4v mov mkv webm avi mxf mts m2ts ts mpg mpeg wmv flv 3gp ogv".split())
-AUDIO_EXTENSIONS = frozenset("wav mp3 m4a aac flac ogg oga opus aif aiff wma caf".split())
-IMAGE_EXTENSIONS = frozenset("png jpg jpeg bmp tif tiff webp gif exr dpx tga".split())
-MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | AUDIO_EXTENSIONS | IMAGE_EXTENSIONS
 
 URL_ROLE = Qt.ItemDataRole.UserRole + 1
 PATH_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -88,20 +91,6 @@ OFFLINE_COLOR = QColor("#e05252")
 
 
 # --------------------------------------------------------------------------- pure helpers
-
-def media_files_in(folder: str | Path, skip: Iterable[Path] = ()) -> list[Path]:
-    """Media files (known extensions) under ``folder``, recursively, sorted; hidden
-    entries and the folders in ``skip`` (e.g. the project's cache) are left out."""
-    skipped = {os.path.abspath(p) for p in skip}
-    found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                         and os.path.abspath(os.path.join(root, d)) not in skipped)
-        for name in sorted(files):
-            if not name.startswith(".") and name.rsplit(".", 1)[-1].lower() in MEDIA_EXTENSIONS:
-                found.append(Path(root) / name)
-    return found
-
 
 def format_duration(seconds: float) -> str:
     """``m:ss`` (``h:mm:ss`` from an hour on)."""
@@ -137,17 +126,6 @@ def media_mime(items: Iterable[tuple[str, str]]) -> QMimeData:
     mime.setData(MEDIA_MIME, json.dumps(payload).encode("utf-8"))
     mime.setUrls([QUrl.fromLocalFile(path) for path, _ in pairs])
     return mime
-
-
-def clips_using(project: Project, url: str) -> list[tuple[Any, Any]]:
-    """``(scene, clip)`` for every clip with a take pointing at ``url``."""
-    found = []
-    for scene in project.scenes:
-        for clip in scene.find_clips():
-            if any(getattr(ref, "target_url", None) == url
-                   for ref in clip.media_references().values()):
-                found.append((scene, clip))
-    return found
 
 
 # --------------------------------------------------------------------------- workers
@@ -616,10 +594,7 @@ class MediaBin(QWidget):
         return batch_id
 
     def _scan(self, batch_id: int, paths: list[Path], skip: list[Path]) -> None:  # worker
-        files: list[Path] = []
-        for path in paths:
-            files.extend(media_files_in(path, skip) if path.is_dir() else [path])
-        unique = list(dict.fromkeys(p.absolute() for p in files))
+        unique = scan_paths(paths, skip)
         self._relay.emit_safely("scanned", batch_id, unique)
         relay = self._relay
 
@@ -680,38 +655,15 @@ class MediaBin(QWidget):
         if not batch.files:
             self.ctx.message.emit("No media files found to import.")
             return []
-        entries = bin_entries(project)
-        known = {e.get("url") for e in entries}
-        new: list[dict[str, Any]] = []
-        failed: list[str] = []
-        duplicates = 0
-        for path in batch.files:
-            outcome = batch.results[str(path)]
-            if isinstance(outcome, MediaProbeError):
-                failed.append(f"{path.name} ({outcome.reason})")
-                continue
-            try:
-                entry = bin_entry(project, path, outcome)
-            except OSError as exc:
-                failed.append(f"{path.name} ({exc.strerror or exc})")
-                continue
-            if entry["url"] in known:
-                duplicates += 1
-                continue
-            known.add(entry["url"])
-            new.append(entry)
-        if failed:
-            n = len(failed)
-            self.ctx.error.emit(f"Skipped {n} file{'s' if n != 1 else ''} that could not be "
-                                f"read: {'; '.join(failed)}.")
-        if duplicates and not new:
+        plan = plan_import(project, batch.files, batch.results)
+        if plan.failed:
+            self.ctx.error.emit(plan.failure_text())
+        if plan.duplicates and not plan.added:
             self.ctx.message.emit("Already in the bin.")
-        if not new:
+        command = import_command(project, plan)
+        if command is None or not self.ctx.push(command):
             return []
-        text = f"Import {new[0]['name']}" if len(new) == 1 else f"Import {len(new)} Media Files"
-        if not self.ctx.push(SetProjectMeta("bin", entries + new, text)):
-            return []
-        return [e["url"] for e in new]
+        return [e["url"] for e in plan.added]
 
     # ------------------------------------------------------------------ remove, relink
 
@@ -720,16 +672,8 @@ class MediaBin(QWidget):
         return self.remove(self.selected_urls())
 
     def remove(self, urls: Iterable[str]) -> bool:
-        gone = set(urls)
-        if not gone:
-            return False
-        entries = self.entries
-        kept = [e for e in entries if e.get("url") not in gone]
-        if len(kept) == len(entries):
-            return False
-        n = len(entries) - len(kept)
-        return self.ctx.push(SetProjectMeta("bin", kept, "Remove from Bin" if n == 1
-                                            else f"Remove {n} Items from Bin"))
+        command = remove_command(self.ctx.project, urls)
+        return command is not None and self.ctx.push(command)
 
     def relink_dialog(self) -> None:
         """Ask for the file that replaces the selected entry's (missing) media."""
@@ -745,27 +689,9 @@ class MediaBin(QWidget):
 
     def relink(self, url: str, new_path: str | Path) -> bool:
         """Point the bin entry ``url`` and every clip using it at ``new_path`` (one step)."""
-        project = self.ctx.project
         try:
-            info = probe(new_path)
-        except MediaProbeError as exc:
+            command = relink_command(self.ctx.project, url, new_path)
+        except (MediaProbeError, MediaNotInBin) as exc:
             self.ctx.error.emit(str(exc))
             return False
-        new_entry = bin_entry(project, new_path, info)
-        entries = self.entries
-        if not any(e.get("url") == url for e in entries):
-            self.ctx.error.emit(f"{url!r} is not in the media bin.")
-            return False
-        if new_entry["url"] != url and any(e.get("url") == new_entry["url"] for e in entries):
-            entries = [e for e in entries if e.get("url") != url]  # already there: merge
-        else:
-            entries = [new_entry if e.get("url") == url else e for e in entries]
-        commands: list[Command] = []
-        users = clips_using(project, url)
-        if users and new_entry["url"] != url:
-            rate = S.scene_rate(users[0][0])
-            available = reference_for(project, new_path, info, rate).available_range
-            commands.append(Relink(url, new_entry["url"], available, info_dict(info)))
-        commands.append(SetProjectMeta("bin", entries, "Relink Media"))
-        command = commands[0] if len(commands) == 1 else Macro("Relink Media", commands)
         return self.ctx.push(command)

@@ -10,7 +10,6 @@ environment variable provides is shown read-only, because the variable would win
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 from pathlib import Path
@@ -80,10 +79,6 @@ def _hide_url_password(url: str) -> str:
     except ValueError:
         return url
     return url.replace(f":{password}@", ":***@", 1) if password else url
-
-
-def _has_control_chars(value: str) -> bool:
-    return any(ord(c) < 32 or ord(c) == 127 for c in value)
 
 
 class SettingsDialog(QDialog):
@@ -286,56 +281,29 @@ class SettingsDialog(QDialog):
         self.error_label.setVisible(False)
 
     def save(self) -> bool:
-        """Validate, write the settings file and the keyring; accept on success."""
-        from ..config import save_settings
+        """Validate, write the settings file and the keyring (``services.settings``); accept
+        on success, else show the error beside the field it names."""
+        from ..services.settings import apply_settings
 
         self._clear_errors()
-        candidate = copy.copy(self.settings)  # keeps where each value came from
-        for name in self.fields:
-            if name not in SECRET_FIELDS and not self.is_env_locked(name):
-                setattr(candidate, name, self._value(name))
-        secret_changes: dict[str, str | None] = {}  # field -> new value, None = remove
+        values = {name: self._value(name) for name in self.fields
+                  if name not in SECRET_FIELDS and not self.is_env_locked(name)}
+        secrets: dict[str, str | None] = {}  # field -> new value, None = remove
         for name in SECRET_FIELDS:
             if self.is_env_locked(name):
                 continue
             value = self._value(name)
             if value:
-                if _has_control_chars(value):
-                    self._show_error("The key contains control characters; paste it again.",
-                                     name)
-                    return False
-                secret_changes[name] = value
+                secrets[name] = value
             elif self.clear_boxes[name].isChecked():
-                secret_changes[name] = None
+                secrets[name] = None
         try:
-            written = save_settings(candidate, self.path)  # validates every field first
+            apply_settings(self.settings, values, secrets, self.path)
         except ConfigError as exc:
-            field, _, _ = str(exc).partition(":")
-            self._show_error(str(exc), field if field in self.fields else None)
+            self._show_error(str(exc), exc.field if exc.field in self.fields else None)
             return False
-        except OSError as exc:
-            self._show_error(f"Cannot write the settings file: {exc.strerror or exc}")
-            return False
-        for name in self.fields:  # the file holds them now: update the live settings
-            if name not in SECRET_FIELDS and not self.is_env_locked(name):
-                setattr(self.settings, name, getattr(candidate, name))
-        for name, value in secret_changes.items():
-            var = ENV_VARS[name][0]  # the keyring entry's user name (see config)
-            try:
-                if value is None:
-                    secret_store.delete_secret(var)
-                else:
-                    secret_store.set_secret(var, value)
-            except secret_store.SecretStoreError as exc:
-                self._show_error(str(exc), name)
-                return False
-            setattr(self.settings, name, value or "")
-            if value:
-                self.settings._sources[name] = "keyring"
-            else:
-                self.settings._sources.pop(name, None)
+        for name in secrets:
             self.fields[name].clear()  # type: ignore[attr-defined]
-        log.info("settings saved to %s", written)
         self.settings_saved.emit(self.settings)
         self.accept()
         return True

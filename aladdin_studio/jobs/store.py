@@ -29,7 +29,8 @@ from typing import Any
 
 from aladdin_studio.errors import AladdinError, ErrorKind
 
-__all__ = ["ACTIVE", "STATUSES", "TERMINAL", "Job", "JobStore", "LimitExceeded", "default_path"]
+__all__ = ["ACTIVE", "STATUSES", "TERMINAL", "Job", "JobStore", "LimitExceeded", "Spend",
+           "default_path"]
 
 STATUSES = ("queued", "submitted", "running", "succeeded", "failed", "cancelled")
 ACTIVE = ("queued", "submitted", "running")
@@ -90,6 +91,19 @@ class Job:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Spend:
+    """USD spent on jobs (see ``JobStore.spend_summary``)."""
+
+    estimated: float
+    actual: float
+    pending: float  # estimate of the jobs still queued, submitted or running
+    jobs: int  # jobs counted (cache hits are not)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"estimated": round(self.estimated, 4), "actual": round(self.actual, 4)}
 
 
 _JSON = {"payload", "chain", "info"}
@@ -319,13 +333,21 @@ class JobStore:
 
     def spend(self, since: float | None = None, *, project: str | Path | None = None,
               kind: str | None = None) -> tuple[float, float]:
-        """The one definition of spend: (estimated, actual) USD of the jobs created since
-        ``since`` (all if None), optionally of one project or kind. A reused result (cache
-        hit) costs nothing and is left out; ``actual`` counts what providers billed, also for
-        jobs that failed after being paid for."""
-        sql = ("SELECT COALESCE(SUM(est_cost), 0), COALESCE(SUM(actual_cost), 0) FROM jobs"
-               " WHERE created_at >= ? AND cached_from IS NULL")
-        params: list[Any] = [since if since is not None else float("-inf")]
+        """(estimated, actual) USD; see :meth:`spend_summary`."""
+        summary = self.spend_summary(since, project=project, kind=kind)
+        return summary.estimated, summary.actual
+
+    def spend_summary(self, since: float | None = None, *, project: str | Path | None = None,
+                      kind: str | None = None) -> Spend:
+        """The one definition of spend, over the jobs created since ``since`` (all if None),
+        optionally of one project or kind. A reused result (cache hit) costs nothing and is
+        left out; ``actual`` is what providers billed (also for jobs that failed after being
+        paid for); ``pending`` is the estimate of the jobs still running."""
+        marks = ", ".join("?" for _ in ACTIVE)
+        sql = ("SELECT COALESCE(SUM(est_cost), 0), COALESCE(SUM(actual_cost), 0),"
+               f" COALESCE(SUM(CASE WHEN status IN ({marks}) THEN est_cost END), 0),"
+               " COUNT(*) FROM jobs WHERE created_at >= ? AND cached_from IS NULL")
+        params: list[Any] = [*ACTIVE, since if since is not None else float("-inf")]
         if project is not None:
             sql += " AND project = ?"
             params.append(str(project))
@@ -333,7 +355,7 @@ class JobStore:
             sql += " AND kind = ?"
             params.append(kind)
         row = self._conn().execute(sql, params).fetchone()
-        return float(row[0]), float(row[1])
+        return Spend(float(row[0]), float(row[1]), float(row[2]), int(row[3]))
 
     def count_started_since(self, ts: float, kind: str = "generation") -> int:
         """Jobs of ``kind`` started (created, cache hits excluded) at or after ``ts``."""

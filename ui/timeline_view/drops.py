@@ -1,10 +1,5 @@
-"""Media dropped on the timeline: what was dragged, and the commands that place it.
-
-A drop at frame F on a track places the file(s) there with ``OverwriteClip`` (``InsertClip``
-when Ctrl is held, pushing later clips right). Video files (and stills) go to video tracks,
-audio-only files to audio tracks: the track under the pointer when its kind matches, else the
-first track of the right kind. Several files are laid end to end as one undo step.
-"""
+"""Media dropped on the timeline: what was dragged, turned into a call of the placement
+service (``services.placement``: which track and frame, overwrite or insert with Ctrl)."""
 
 from __future__ import annotations
 
@@ -16,13 +11,9 @@ import opentimelineio as otio
 from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
-from ...errors import AladdinError, ErrorKind
+from ...services.placement import PlacementError, media_command
 from ...timeline import commands as C
-from ...timeline import schema as S
 from ...timeline.document import Project
-from ...timeline.layout import item_frames
-from ...timeline.media import clip_for_media
-from ...timeline.probe import MediaProbeError, probe
 from ...timeline.snapping import Snapper
 from .geometry import DROP_CUT_PX
 from .palette import read_transition
@@ -33,10 +24,7 @@ if TYPE_CHECKING:
 MEDIA_MIME = "application/x-aladdin-media"
 
 
-class DropError(AladdinError):
-    """A drop that cannot be placed; the message is for the status bar."""
-
-    kind = ErrorKind.INVALID_INPUT
+DropError = PlacementError  # a drop that cannot be placed; the message is for the status bar
 
 
 def has_media(mime: QMimeData) -> bool:
@@ -73,37 +61,18 @@ def dropped_paths(mime: QMimeData, project: Project | None = None) -> list[Path]
 def media_drop(project: Project, scene: otio.schema.Timeline, paths: list[Path], frame: int,
                track: otio.schema.Track | None, tracks: list[otio.schema.Track], *,
                insert: bool = False) -> C.Command:
-    """The command placing ``paths`` at ``frame`` (see the module docstring)."""
-    if not paths:
-        raise DropError("Nothing to drop: no media files.")
-    rate = S.scene_rate(scene)
-    placed_at: dict[int, int] = {}
-    commands: list[C.Command] = []
-    for path in paths:
-        try:
-            info = probe(path)
-        except MediaProbeError as exc:
-            raise DropError(str(exc)) from None
-        audio = not info.has_video
-        target = _target_track(track, tracks, audio)
-        if target is None:
-            kind = "audio" if audio else "video"
-            raise DropError(f"'{path.name}' needs a {kind} track; add one first.")
-        at = placed_at.get(id(target), frame)
-        clip = clip_for_media(project, path, scene, info=info, audio=audio)
-        cls = C.InsertClip if insert else C.OverwriteClip
-        commands.append(cls(target, clip, at))
-        placed_at[id(target)] = at + item_frames(clip, rate)
-    if len(commands) == 1:
-        return commands[0]
-    return C.Macro(f"Add {len(commands)} Clips", commands)
+    """The command placing ``paths`` at ``frame`` (``services.placement`` decides)."""
+    return media_command(project, scene, paths, frame, track, tracks, insert=insert)
 
 
-def _target_track(track: otio.schema.Track | None, tracks: list[otio.schema.Track],
-                  audio: bool) -> otio.schema.Track | None:
-    if track is not None and S.is_audio(track) == audio:
-        return track
-    return next((t for t in tracks if S.is_audio(t) == audio), None)
+def drop_label(insert: bool, *, over_clip: bool, at: str) -> str:
+    """What the drop marker says: insert (pushes clips right) or overwrite (replaces what
+    lies there), and how to switch (Ctrl)."""
+    if insert:
+        return f"Insert at {at} · pushes later clips right (release Ctrl to overwrite)"
+    if over_clip:
+        return f"Overwrite at {at} · replaces what is there (hold Ctrl to insert)"
+    return f"Place at {at} (hold Ctrl to insert)"
 
 
 class DropController:
@@ -143,7 +112,9 @@ class DropController:
         view.show_snap(frame)
         row = view.row_at(pos.y())
         if row is not None:
-            view.show_label(row, frame, view.timecode(frame))
+            insert = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            view.show_label(row, frame, drop_label(insert, over_clip=row.clip_at(frame)
+                                                   is not None, at=view.timecode(frame)))
         event.acceptProposedAction()
 
     def leave(self) -> None:
