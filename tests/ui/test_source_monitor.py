@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from aladdin_studio.render.plan import build_plan
 from aladdin_studio.sample_media import read_frame_number
@@ -121,3 +122,35 @@ def test_bin_double_click_asks_for_the_source_monitor(qtbot, ctx):
         media_bin.view.itemDoubleClicked.emit(item)
     assert signal.args[1] == "media/pattern-2.mp4"
     assert signal.args[0].endswith("pattern-2.mp4")
+
+
+def test_in_the_main_window_keys_reach_the_title_and_three_point_actions(qtbot,
+                                                                        sample_project):
+    from aladdin_studio.ui.main_window import MainWindow
+
+    window = MainWindow(project_io.load(sample_project))
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    window.windowHandle().requestActivate()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    ctx = window.ctx
+    try:
+        # Every shortcut of the window is bound once (a second binding fires nothing).
+        keys = [k.toString() for a in window.findChildren(type(window.undo_action))
+                for k in a.shortcuts() if a.isEnabled() or k.toString() in (",", ".")]
+        for key in ("Ctrl+T", "Ctrl+Shift+E", ",", "."):
+            assert keys.count(key) == 1, key
+        ctx.set_playhead(24)
+        qtbot.keyClick(window.timeline, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+        assert ctx.scene.tracks[1].name == "V2" and len(ctx.scene.tracks[1]) == 2
+        item = window.bin.item_for("media/pattern-4.mp4")
+        window.bin.view.itemDoubleClicked.emit(item)
+        assert window.player.source is not None
+        v1 = ctx.scene.tracks[0]
+        count = len(v1)
+        ctx.set_playhead(0)
+        qtbot.keyClick(window.timeline, Qt.Key.Key_Comma)
+        assert len(v1) == count + 1 and v1[0].name == "pattern-4"
+    finally:
+        window.close()
