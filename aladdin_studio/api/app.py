@@ -162,10 +162,14 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
     @api.post("/projects/{projectId}/videos/assemble", status_code=202,
               summary="Assemble a scene from clips (design doc 7.2): queued as a job")
     def assemble(projectId: str, body: AssembleRequest) -> dict[str, Any]:  # noqa: N803
-        entry(projectId)
-        raise ApiError("Scene assembly through the API needs export jobs in the job queue, "
-                       "which this build does not have yet.", ErrorKind.UNAVAILABLE,
-                       status=501)
+        from .assemble import submit_assembly
+
+        found = entry(projectId)
+        job = submit_assembly(backend, found, body)
+        if body.webhookUrl:
+            hooks.subscribe(job.id, str(body.webhookUrl), found.id)
+        return {"jobId": job.id, "status": "queued", "sceneId": job.payload.get("scene"),
+                "estimatedTime": estimates("assemble", job.model, kind="export")}
 
     @api.post("/projects/{projectId}/videos/verify",
               summary="Verify a video's quality (design doc 7.3, synchronous)")

@@ -90,7 +90,7 @@ def _safe_name(text: str) -> str:
 
 
 def submit_render(backend: ApiBackend, entry: ProjectEntry, scene: str,
-                  body: RenderRequest) -> Job:
+                  body: RenderRequest, extra: dict[str, Any] | None = None) -> Job:
     """Queue an export job of ``scene`` as saved; the file goes to the project's
     ``renders/`` folder under a name the server chooses."""
     try:
@@ -117,7 +117,7 @@ def submit_render(backend: ApiBackend, entry: ProjectEntry, scene: str,
     location.renders_dir.mkdir(parents=True, exist_ok=True)
     payload = ExportPayload(project_file=str(location.file), out=str(out), preset=preset,
                             scene=found.name, time_range=tuple(body.range) if body.range
-                            else None)
+                            else None, extra=dict(extra or {}))
     job = backend.queue.submit(payload, str(location.file))
     backend.ensure_running()
     return job

@@ -19,12 +19,18 @@ API_PREFIX = "/api/v1"
 # Design doc "Estimated Generation Times" (target, upper end), used until the ledger has
 # finished jobs of the model to learn from.
 DESIGN_ESTIMATES = {"text-to-video": 60.0, "image-to-video": 45.0, "first-last-frame": 55.0,
-                    "composite-to-video": 50.0}
+                    "composite-to-video": 50.0, "assemble": 30.0}
 
 
 # Design doc 7.5 ``type`` names, by ledger job kind.
 JOB_TYPES = {"generation": "video_generation", "assemble": "scene_assembly",
              "export": "render"}
+
+
+def job_type(job: Job) -> str:
+    if job.kind == "export" and ((job.payload or {}).get("extra") or {}).get("assembly"):
+        return "scene_assembly"
+    return JOB_TYPES.get(job.kind, job.kind)
 
 
 def iso(ts: float | None) -> str | None:
@@ -75,7 +81,7 @@ def job_view(job: Job, project_id: str, estimate: float, now: float) -> dict[str
         error = job.message or "Cancelled"
     return {
         "jobId": job.id,
-        "type": JOB_TYPES.get(job.kind, job.kind),
+        "type": job_type(job),
         "status": status,
         "progress": round(float(job.progress), 4),
         "message": job.message,

@@ -225,3 +225,39 @@ def test_what_this_build_lacks_answers_501(api, new_project):
     pid = new_project().id
     r = api.client.post(f"/api/v1/projects/{pid}/scenes/Scene%201/publish")
     assert r.status_code == 501 and "publish" in r.json()["error"]
+
+
+def test_assemble_builds_a_new_scene_and_renders_it(api, new_project):
+    pid = new_project().id
+    ids = [api.client.post(f"/api/v1/projects/{pid}/videos/generate",
+                           json=generate_body(prompt)).json()["jobId"]
+           for prompt in ("a door opens", "a hallway")]
+    for job_id in ids:
+        wait_for(lambda j=job_id: _job(api, pid, j)["status"] == "complete", what="a clip")
+    url = f"/api/v1/projects/{pid}/videos/assemble"
+    body = {"sceneId": "Assembled", "preset": "draft",
+            "clips": [{"clipId": ids[1], "sequence": 2, "trimStart": 0.25},
+                      {"clipId": ids[0], "sequence": 1, "trimEnd": 0.25}],
+            "transitions": [{"fromClip": 1, "toClip": 2, "type": "dissolve",
+                             "duration": 0.25}]}
+    for bad, status, field in (
+            ({**body, "clips": [{"clipId": "nope", "sequence": 1}], "transitions": []}, 422,
+             "clips[0].clipId"),
+            ({**body, "transitions": [{"fromClip": 2, "toClip": 1, "type": "fade",
+                                       "duration": 0.5}]}, 422, "transitions"),
+            ({**body, "sceneId": "Scene 1"}, 409, "sceneId")):
+        r = api.client.post(url, json=bad)
+        assert (r.status_code, r.json().get("field")) == (status, field), r.text
+    r = api.client.post(url, json=body)
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "queued" and r.json()["sceneId"] == "Assembled"
+    job = wait_for(lambda: (j := _job(api, pid, r.json()["jobId"]))["status"]
+                   in ("complete", "failed") and j, 60, "the assembly")
+    assert job["status"] == "complete", job["error"]
+    assert job["type"] == "scene_assembly"
+    scenes = api.client.get(f"/api/v1/projects/{pid}/scenes").json()["scenes"]
+    assembled = next(s for s in scenes if s["name"] == "Assembled")
+    clips = assembled["tracks"][0]["clips"]
+    assert [c["name"] for c in clips] == ["a door opens", "a hallway"]
+    doc = api.client.get(job["result"]["url"]).json()
+    assert 1.0 < doc["metadata"]["duration"] < 1.6  # 0.75 + 0.75, the dissolve overlapping
