@@ -136,8 +136,10 @@ class JobKind:
 # Modules that register the built-in kinds; imported on first lookup of their kind name (a
 # worker process finds every kind without importing the packages up front). Add yours here.
 KIND_MODULES: dict[str, str] = {
+    "publish": "aladdin_studio.publish.job_kind",
     "generation": "aladdin_studio.generation.job_kind",
     "export": "aladdin_studio.services.render",
+    "voice": "aladdin_studio.voice.jobs",
 }
 
 _kinds: dict[str, JobKind] = {}

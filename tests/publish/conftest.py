@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
+from bolt_server import bolt_server  # noqa: E402, F401  (fixture)
 from netproxy import TcpProxy  # noqa: E402
 
 # Credentials the tests look for in everything written (moto accepts any).

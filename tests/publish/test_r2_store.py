@@ -183,3 +183,62 @@ def test_faults_mid_multipart_publish_completes_once_with_no_partial_object(
     assert per_part == {"1": 1, "2": 1, "3": 2, "4": 1}
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == [key]
+
+
+def test_kill_9_during_a_multipart_publish_then_rerun_resumes(s3_server, bucket, s3, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    key = "projects/p/scenes/s/killed.mp4"
+    big = random_file(tmp_path / "big.mp4", 31 * MB, seed=4)  # 7 parts of 5 MB
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "resume_proc.py"),
+                             s3_server, bucket, key, str(big), sha(big)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stored: list = []
+    deadline = time.monotonic() + 60
+    while len(stored) < 3:
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        assert time.monotonic() < deadline, "the publish stored no parts"
+        uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        if uploads:
+            stored = s3.list_parts(Bucket=bucket, Key=key,
+                                   UploadId=uploads[0]["UploadId"]).get("Parts", [])
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    with pytest.raises(s3.exceptions.ClientError):  # nothing under the final key
+        s3.head_object(Bucket=bucket, Key=key)
+    kept = len(s3.list_parts(Bucket=bucket, Key=key, UploadId=s3.list_multipart_uploads(
+        Bucket=bucket)["Uploads"][0]["UploadId"])["Parts"])
+
+    sent: list[int] = []
+    store = store_for(s3_server, bucket, transfer=SMALL_PARTS, on_part=sent.append)
+    result = store.upload(key, big, sha256=sha(big), content_type="video/mp4", metadata={})
+    assert result.resumed_parts == kept >= 3 and result.parts == 7
+    assert sorted(sent) == list(range(kept + 1, 8))  # only the missing parts went out
+    assert result.uploaded_bytes == big.stat().st_size - kept * 5 * MB
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == sha(big)
+    assert s3.head_object(Bucket=bucket, Key=key)["Metadata"]["sha256"] == sha(big)
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == [key]
+
+
+def test_an_unfinished_upload_of_other_content_is_dropped_not_reused(s3_server, bucket, s3,
+                                                                    tmp_path):
+    key = "projects/p/scenes/s/changed.mp4"
+    old = random_file(tmp_path / "old.mp4", 11 * MB, seed=5)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=1,
+                   Body=old.read_bytes()[:5 * MB])
+    new = random_file(tmp_path / "new.mp4", 11 * MB, seed=6)
+    result = store_for(s3_server, bucket).upload(key, new, sha256=sha(new),
+                                                 content_type="video/mp4", metadata={})
+    assert result.resumed_parts == 0
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == sha(new)
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
