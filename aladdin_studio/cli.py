@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any
 
+from .cli_args import OneLineParser, number, route_path_to_open, stdio_never_fails_on_names
 from .errors import AladdinError
 from .services.describe import describe  # noqa: F401 - ``info``; also imported from here
 from .timeline import schema as S
@@ -30,9 +31,10 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aladdin-studio",
-                                     description="Video editor with AI generation on the timeline.")
+    parser = OneLineParser(prog="aladdin-studio",
+                           description="Video editor with AI generation on the timeline.")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--version", action="version", version=f"aladdin-studio {_version()}")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("open", help="open the editor (on PROJECT, or the last/sample project)")
@@ -42,14 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="build the offline sample project")
     p.add_argument("path")
     p.add_argument("--size", type=_size, default=None)
-    p.add_argument("--fps", type=int, default=None)
-    p.add_argument("--clip-seconds", type=float, default=7.0)
+    p.add_argument("--fps", type=number(1, 240, integer=True), default=None)
+    p.add_argument("--clip-seconds", type=number(0.5, 3600, unit="s"), default=7.0)
     p.add_argument("--force", action="store_true", help="rebuild if it exists")
 
     p = sub.add_parser("new", help="create an empty project (NAME.aladdin or FILE.otio)")
     p.add_argument("path")
     p.add_argument("--size", type=_size, default=None)
-    p.add_argument("--fps", type=float, default=None)
+    p.add_argument("--fps", type=number(1, 240), default=None)
 
     p = sub.add_parser("import", help="add media files to a project's media bin")
     p.add_argument("project")
@@ -74,11 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--scene")
     p.add_argument("--preset", help="1080p24 (default), 720p, vertical, draft or prores")
-    p.add_argument("--range", nargs=2, type=float, metavar=("START", "END"),
+    p.add_argument("--range", nargs=2, type=number(0, 86400, unit="s"),
+                   metavar=("START", "END"),
                    help="render only this time range, in seconds")
-    p.add_argument("--segments", type=int, default=1,
+    p.add_argument("--segments", type=number(1, 64, integer=True), default=1,
                    help="render as N independent segments joined losslessly")
-    p.add_argument("--duck-db", type=float, default=-12.0,
+    p.add_argument("--duck-db", type=number(-60, 0, unit="dB"), default=-12.0,
                    help="how far music ducks under dialogue (dB, default -12)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     _add_generation_parsers(sub)
@@ -113,14 +116,14 @@ def _add_generation_parsers(sub: Any) -> None:
     p.add_argument("--first", help="the first frame (first-last-frame)")
     p.add_argument("--last", help="the last frame (first-last-frame)")
     p.add_argument("--video", help="a source video to restyle (composite-to-video)")
-    p.add_argument("--duration", type=float, default=None,
+    p.add_argument("--duration", type=number(0.1, 3600, unit="s"), default=None,
                    help="seconds, 1 to 7 (default: video_default_duration)")
     p.add_argument("--aspect", choices=ASPECTS, default="16:9")
     p.add_argument("--provider", choices=["fal", "local"],
                    help="who generates (default: the provider setting)")
     p.add_argument("--quality", choices=TIERS, default="standard")
     p.add_argument("--model", help="a model id from the registry (default: the tier's)")
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=number(0, 2**32 - 1, integer=True))
     p.add_argument("--style", default="")
     p.add_argument("--camera", default="", help="camera movement, free text")
     p.add_argument("--motion", choices=[m for m in MOTIONS if m], default="")
@@ -130,7 +133,7 @@ def _add_generation_parsers(sub: Any) -> None:
     p.add_argument("--location-ref", metavar="F", help="location reference: file, NAME=F or id")
     p.add_argument("--scene", help="scene name (default: the first)")
     p.add_argument("--track", help="video track name or number (default: the first)")
-    p.add_argument("--at", type=float, metavar="SECONDS",
+    p.add_argument("--at", type=number(0, 86400, unit="s"), metavar="SECONDS",
                    help="where the clip starts (default: the end of the track)")
     p.add_argument("--insert", action="store_true",
                    help="push later clips right instead of overwriting")
@@ -145,17 +148,30 @@ def _add_generation_parsers(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--apply", action="store_true",
                    help="put finished results on the timeline and save")
-    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--limit", type=number(1, 100_000, integer=True), default=200)
 
     p = sub.add_parser("worker", help="run generation jobs until interrupted")
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--workers", type=number(1, 64, integer=True), default=None)
     p.add_argument("--redis-url")
     p.add_argument("--store", help="job ledger file (default: in the data dir)")
     p.add_argument("--queue-file", help="SQLite queue file when Redis is not used")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aladdin-studio")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    stdio_never_fails_on_names()
+    parser = build_parser()
+    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    argv = route_path_to_open(list(sys.argv[1:] if argv is None else argv), commands)
+    args = parser.parse_args(argv)
     try:
         from .config import load_settings
         from .logs import setup_logging
@@ -166,12 +182,27 @@ def main(argv: list[str] | None = None) -> int:
         status = handler(args, settings) or 0
         _register_project(args)
         return status
+    except BrokenPipeError:  # `aladdin-studio info P | head`: the reader has had enough
+        return _quiet_broken_pipe()
     except (AladdinError, OSError) as exc:  # every user-facing error, and the OS's
         print(f"aladdin-studio: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("aladdin-studio: cancelled", file=sys.stderr)
         return 130
+
+
+def _quiet_broken_pipe() -> int:
+    """Point stdout at /dev/null so the interpreter's final flush cannot complain, and exit
+    as a process killed by SIGPIPE would (128 + 13), silently, like cat or grep."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141
 
 
 def _one_line(exc: BaseException) -> str:
@@ -248,8 +279,10 @@ def _import(args: argparse.Namespace) -> int:
     UndoStack(project).push(import_command(project, plan, append_to=track, scene=scene,
                                            always=True))
     save(project)
+    from .timeline.names import printable
+
     for path, _info in plan.readable:  # only once the save has succeeded
-        print(f"Imported {path}")
+        print(f"Imported {printable(path)}")
     return EXIT_USER_ERROR if plan.failed else 0
 
 
@@ -481,18 +514,27 @@ def _generate(args: argparse.Namespace, settings: Any) -> int:
         if clip is None:
             raise TimelineError(f"There is no clip at {args.at:g} s on track "
                                 f"'{target.name}' to add a take to.")
+    from .generation import placement as P
+
+    # The job is held until its placeholder is saved: a failed placement or save (or an
+    # unreachable queue) abandons it instead of leaving a paid job nobody will land.
     job, command = service.submit(request, scene=scene, track=track, at=at, clip=clip,
-                                  new_take=args.new_take, insert=args.insert)
+                                  new_take=args.new_take, insert=args.insert, hold=True)
     stack = UndoStack(project)
     try:
         stack.push(command)
-    except TimelineError:
-        service.cancel(job.id)
+        save(project)
+    except BaseException as exc:
+        service.abandon(job.id, f"the placeholder could not be saved: {_one_line(exc)}")
         raise
-    save(project)
-    from .generation import placement as P
-
     placed = next(c for c, j in P.find_generation_clips(project) if j == job.id)
+    try:
+        job = service.release(job.id)
+    except AladdinError as exc:
+        service.abandon(job.id, _one_line(exc))
+        stack.push(P.status_command(placed, "failed", _one_line(exc)))
+        save(project)
+        raise
     out = sys.stderr if args.json else sys.stdout
     if not args.json:
         cost = f"est. ${job.est_cost:.2f}"
@@ -550,11 +592,22 @@ def _jobs(args: argparse.Namespace, settings: Any) -> int:
     queue, store = _generation(settings)
     service = GenerationService(project, queue, store)
     if args.apply:
-        landed = _land(service, UndoStack(project))
-        if landed:
+        stack = UndoStack(project)
+        service.reconcile_held()  # jobs whose submitter died between save and release
+        landed = _land(service, stack)
+        orphans = service.orphan_results()  # results whose clip is gone: to the bin
+        orphan_command = service.orphan_command(orphans) if orphans else None
+        if orphan_command is not None:
+            stack.push(orphan_command)
+        if landed or orphan_command is not None:
             save(project)
+        for job in orphans:
+            service.mark_applied(job.id)
         if not args.json:
             print(f"Applied {len(landed)} finished job(s).")
+            if orphans:
+                print(f"Added {len(orphans)} generated video(s) whose clip is no longer on "
+                      "the timeline to the media bin.")
     jobs = service.jobs(limit=args.limit)
     rows = [job_summary(j) for j in jobs]
     spent = JobsService(store).spend(project.location.file)

@@ -172,8 +172,10 @@ class GenerationController(QObject):
         """
         if self.service is None:
             raise InvalidInputError("Open or save a project before generating.")
+        # Held until its placeholder is on the timeline (the editor keeps it, autosaved):
+        # a refused placement abandons the job before anything is paid.
         job, command = self.service.submit(request, scene=scene, track=track, at=at_frame,
-                                           clip=clip, new_take=clip is not None)
+                                           clip=clip, new_take=clip is not None, hold=True)
         if command is not None:
             refused: list[str] = []
             self.ctx.error.connect(refused.append)
@@ -182,9 +184,10 @@ class GenerationController(QObject):
             finally:
                 self.ctx.error.disconnect(refused.append)
             if not ok:
-                self.service.cancel(job.id)
-                raise InvalidInputError(refused[0] if refused else
-                                        "The timeline refused the generated clip.")
+                reason = refused[0] if refused else "The timeline refused the generated clip."
+                self.service.abandon(job.id, reason)
+                raise InvalidInputError(reason)
+        self.service.release(job.id)
         self.ensure_consumer()
         self.poll()
         return self.job(job.id) or job

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import opentimelineio as otio
@@ -69,7 +70,8 @@ class GenerationService:
 
     def submit(self, request: GenerationRequest, *, scene: Any = None, track: Any = None,
                at: int | None = None, clip: otio.schema.Clip | None = None,
-               new_take: bool = False, insert: bool = False) -> tuple[Job, C.Command | None]:
+               new_take: bool = False, insert: bool = False,
+               hold: bool = False) -> tuple[Job, C.Command | None]:
         """Validate and queue ``request``; return the job and the command to push.
 
         Without ``clip``: a placeholder clip on ``track`` (a Track or its name; default the
@@ -81,6 +83,9 @@ class GenerationService:
 
         Raises InvalidInputError / GenerationLimitError / ProviderAuthError (for the user)
         and TimelineError for a target the timeline cannot take.
+
+        ``hold``: the job waits (nothing is paid) until :meth:`release`, once the command is
+        pushed and the project saved; :meth:`abandon` it when that fails.
         """
         project = self.project
         key = project_key(project)
@@ -117,7 +122,7 @@ class GenerationService:
 
         job = self.queue.submit(request, key,
                                 Placement(scene=scene.name, track=track.name, at=at / rate),
-                                new_take=new_take)
+                                new_take=new_take, hold=hold)
         prompt = P.clean_prompt(request.prompt)
         if clip is not None:
             command: C.Command = SetGeneration(
@@ -250,6 +255,73 @@ class GenerationService:
             record_generation_landed(self.project, job_id, self.queue.settings)
         except Exception as exc:  # noqa: BLE001 - logged; the take has landed regardless
             log.warning("job %s: not recorded in the media library: %s", job_id, exc)
+
+    # ------------------------------------------------------------------ held jobs
+
+    def release(self, job_id: str) -> Job:
+        """The placeholder of held ``job_id`` is saved: run the job."""
+        return self.queue.release(job_id)
+
+    def abandon(self, job_id: str, reason: str) -> Job:
+        """The placeholder of ``job_id`` could not be placed or saved: never run it."""
+        return self.queue.abandon(job_id, reason)
+
+    def reconcile_held(self, grace_s: float = 60.0) -> tuple[list[str], list[str]]:
+        """Held jobs of this project left by a submitter that died between saving and
+        releasing: release those whose placeholder is in the project, abandon those older
+        than ``grace_s`` whose placeholder is not. Returns (released, abandoned) ids."""
+        key = project_key(self.project)
+        if key is None:
+            return [], []
+        placed = {job_id for _clip, job_id in P.find_generation_clips(self.project)}
+        released, abandoned = [], []
+        for job in self.store.list(project=key, limit=10_000, status=("queued",)):
+            if not job.info.get("held"):
+                continue
+            if job.id in placed:
+                self.release(job.id)
+                released.append(job.id)
+            elif time.time() - job.created_at > grace_s:
+                self.abandon(job.id, "its placeholder clip was never saved in the project")
+                abandoned.append(job.id)
+        return released, abandoned
+
+    def orphan_results(self) -> list[Job]:
+        """Succeeded jobs of this project not landed yet whose clip is not in the project
+        (the placeholder was deleted, or never saved): their media would be lost."""
+        key = project_key(self.project)
+        if key is None:
+            return []
+        placed = {job_id for _clip, job_id in P.find_generation_clips(self.project)}
+        return [job for job in self.store.list(project=key, limit=10_000,
+                                               status=("succeeded",), kind="generation")
+                if not job.take_applied and job.id not in placed and job.output_path
+                and Path(job.output_path).is_file()]
+
+    def orphan_command(self, jobs: list[Job]) -> C.Command | None:
+        """One step adding the results of ``jobs`` (see :meth:`orphan_results`) to the media
+        bin, each with its generation provenance, so nothing paid for is lost."""
+        from ..timeline.media import bin_entries, bin_entry
+        from ..timeline.probe import probe
+
+        entries = bin_entries(self.project)
+        known = {e.get("url") for e in entries}
+        added = []
+        for job in jobs:
+            try:
+                entry = bin_entry(self.project, job.output_path, probe(job.output_path))
+            except (MediaProbeError, OSError):
+                continue
+            if entry["url"] in known:
+                continue
+            entry["generation"] = {"job_id": job.id, "model": job.model,
+                                   "prompt": P.clean_prompt(str(job.payload.get("prompt", ""))),
+                                   "method": job.payload.get("method")}
+            known.add(entry["url"])
+            added.append(entry)
+        if not added:
+            return None
+        return C.SetProjectMeta("bin", entries + added, "Add Generated Media to the Bin")
 
     # ------------------------------------------------------------------ control
 

@@ -32,7 +32,7 @@ from .webhook import Webhook
 if TYPE_CHECKING:
     from aladdin_studio.config import Settings
 
-__all__ = ["JobQueue", "RetryRefused", "make_huey"]
+__all__ = ["JobQueue", "QueueUnavailable", "RetryRefused", "make_huey"]
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class JobQueue:
             self._resources["models"] = registry
         self._resource_lock = threading.RLock()
         if webhook is None and settings.webhook_url:
-            webhook = Webhook(settings.webhook_url, secrets=settings.secrets())
+            webhook = Webhook(settings.webhook_url, secrets=settings.secrets(), store=store)
         self.webhook = webhook
         self.backoff_base = backoff_base
         self.poll_interval = poll_interval
@@ -122,17 +122,52 @@ class JobQueue:
 
     # --- submitting -------------------------------------------------------------------
 
-    def submit(self, payload: Any, project: str | Path, *args: Any, **options: Any) -> Job:
+    def submit(self, payload: Any, project: str | Path, *args: Any, hold: bool = False,
+               **options: Any) -> Job:
         """Queue ``payload`` (any registered kind's payload) for ``project``.
 
         The kind's ``prepare`` validates it first (``args``/``options`` go to it: for a
         generation, the placement and ``new_take``). Raises the kind's errors, or its limit
         error when its hourly limit is reached.
+
+        ``hold``: record the job but run nothing until :meth:`release` (the caller first
+        saves the edit that expects the result) or :meth:`abandon` (that edit failed). A
+        held job is never picked up by recovery.
         """
         kind = kind_for_payload(payload)
         columns = kind.prepare(self, payload, project, *args, **options) if kind.prepare \
             else {}
+        if hold and columns.get("status", "queued") == "queued":
+            columns["info"] = {**columns.get("info", {}), "held": True}
+            columns.setdefault("message", "Waiting for the project to be saved")
+            return self.add(kind, payload.to_dict(), project, enqueue=False, **columns)
         return self.add(kind, payload.to_dict(), project, **columns)
+
+    def release(self, job_id: str) -> Job:
+        """Run a held job now (see ``submit(hold=True)``); a job not held is left as is."""
+        job = self.store.get(job_id)
+        if not job.info.get("held"):
+            return job
+        info = {k: v for k, v in job.info.items() if k != "held"}
+        if self.store.transition(job_id, ("queued",), info=info, message="Queued"):
+            self.enqueue(job_id)
+        return self.store.get(job_id)
+
+    def abandon(self, job_id: str, reason: str) -> Job:
+        """Give up a job before it ran (its edit could not be placed or saved): it is
+        cancelled with ``error_kind`` "Abandoned", nothing is paid or re-run."""
+        job = self.store.get(job_id)
+        info = {k: v for k, v in job.info.items() if k != "held"}
+        self.store.transition(job_id, ACTIVE, status="cancelled", finished_at=time.time(),
+                              error_kind="Abandoned", error_message=reason,
+                              message=f"Abandoned: {reason}", info=info)
+        job = self.store.get(job_id)
+        if job.task_id and job.status == "cancelled":
+            try:
+                self.huey.revoke_by_id(job.task_id, revoke_once=True)
+            except Exception as exc:  # noqa: BLE001 - the ledger already says cancelled
+                log.warning("job %s: cannot revoke its task: %s", job_id, exc)
+        return job
 
     def add(self, kind: JobKind | str, payload: dict[str, Any], project: str | Path, *,
             enqueue: bool = True, **columns: Any) -> Job:
@@ -176,7 +211,14 @@ class JobQueue:
             time.sleep(delay)
             delay = 0.0
         task = self.task.s(job_id, delay=delay if delay > 0 else None)
-        self.huey.enqueue(task)
+        try:
+            self.huey.enqueue(task)
+        except Exception as exc:  # Redis down or unreachable (REDIS_URL)
+            if self.huey.immediate:
+                raise  # the job itself ran (and failed) inside enqueue
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise QueueUnavailable(f"The job queue cannot be reached ({reason}); check "
+                                   "REDIS_URL or start Redis, then try again.") from None
         self.store.transition(job_id, None, task_id=task.id)
         return task.id
 
@@ -235,6 +277,8 @@ class JobQueue:
         outside the consumers (``add(..., enqueue=False)`` while running) are left alone."""
         recovered = []
         for job in self.store.list(limit=10_000, status=ACTIVE):
+            if job.info.get("held"):
+                continue  # waiting for its submitter (see submit(hold=True))
             if job.worker is not None:
                 if lease.holder_alive(job.worker, job.heartbeat, self.lease_s):
                     continue
@@ -347,6 +391,13 @@ class JobQueue:
         """Send the webhook for a finished job (in the background)."""
         if self.webhook is not None:
             self.webhook.notify(self.store.get(job_id))
+
+
+class QueueUnavailable(AladdinError):
+    """The queue (Redis) cannot take the job now."""
+
+    kind = ErrorKind.UNAVAILABLE
+    retryable = True
 
 
 class RetryRefused(AladdinError):
