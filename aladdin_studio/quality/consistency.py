@@ -34,7 +34,7 @@ __all__ = ["DnnEmbeddingScorer", "EmbeddingScorer", "ReferenceError", "check_con
            "check_start_end", "load_image"]
 
 # Per-frame similarity (see similarity.compare): "ok", the pass mark, and "clearly wrong".
-CONSISTENCY_LIMITS = {"character-consistency": (0.62, 0.53, 0.3),
+CONSISTENCY_LIMITS = {"character-consistency": (0.65, 0.54, 0.3),
                       "location-consistency": (0.75, 0.6, 0.3)}
 START_END_LIMITS = (0.6, 0.4, 0.1)
 EMBEDDING_WEIGHT = 0.5

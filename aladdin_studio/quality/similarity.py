@@ -35,6 +35,9 @@ class Reference:
     descriptors: np.ndarray | None
     hist: np.ndarray  # Lab histogram of the masked picture
     coverage: float  # fraction of the picture the mask covers
+    flat_hist: np.ndarray | None = None  # subject: quantized Lab histogram (see _quantize)
+    box: tuple[int, int] = (0, 0)  # subject: (height, width) of the mask's bounding box
+    box_cover: float = 1.0  # subject: share of its bounding box the mask fills
 
 
 @dataclass
@@ -105,7 +108,56 @@ def reference_from(bgr: np.ndarray, name: str, *, subject: bool,
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     kp, desc = _orb().detectAndCompute(gray, mask)
     cover = float((mask > 0).mean()) if mask is not None else 1.0
-    return Reference(name, bgr, gray, mask, tuple(kp), desc, _lab_hist(bgr, mask), cover)
+    ref = Reference(name, bgr, gray, mask, tuple(kp), desc, _lab_hist(bgr, mask), cover)
+    if mask is not None:
+        ys, xs = np.nonzero(mask)
+        ref.box = (int(np.ptp(ys)) + 1, int(np.ptp(xs)) + 1)
+        ref.box_cover = float((mask > 0).sum()) / (ref.box[0] * ref.box[1])
+        ref.flat_hist = _flat_hist(_quantize(bgr), mask)
+    return ref
+
+
+def _quantize(bgr: np.ndarray) -> np.ndarray:
+    """Each pixel's Lab histogram bin (L_BINS x AB_BINS x AB_BINS), as one index."""
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
+    return ((lab[..., 0] // (256 // L_BINS)).astype(np.int32) * AB_BINS * AB_BINS
+            + (lab[..., 1] // (256 // AB_BINS)).astype(np.int32) * AB_BINS
+            + lab[..., 2] // (256 // AB_BINS))
+
+
+def _flat_hist(index: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    values = index[mask > 0] if mask is not None else index.ravel()
+    h = np.bincount(values, minlength=L_BINS * AB_BINS * AB_BINS).astype(np.float32)
+    h = cv2.GaussianBlur(h.reshape(L_BINS, -1), (3, 3), 0).ravel()  # soft bins
+    total = float(h.sum())
+    return h / total if total > 0 else h
+
+
+def subject_colour(ref: Reference, frame: np.ndarray, share: float = 0.3) -> float:
+    """How much of the subject's palette the frame's most subject-like window holds: every
+    pixel is scored by how common its colour is in the subject, windows of the subject's
+    shape at three sizes are slid over that map, and the best one's palette is compared
+    with the subject's (each colour needs ``share`` of its expected amount)."""
+    assert ref.flat_hist is not None
+    index = _quantize(frame)
+    likeness = (ref.flat_hist / max(float(ref.flat_hist.max()), 1e-9)).astype(np.float32)
+    prob = likeness[index]
+    h, w = index.shape
+    bh, bw = ref.box
+    best = 0.0
+    for frac in (0.45, 0.65, 0.9):
+        wh = int(h * frac)
+        ww = int(wh * bw / bh)
+        if ww >= w or ww < 8:
+            continue
+        means = cv2.boxFilter(prob, -1, (ww, wh), normalize=True)
+        y, x = np.unravel_index(int(np.argmax(means)), means.shape)
+        y0 = min(max(0, y - wh // 2), h - wh)
+        x0 = min(max(0, x - ww // 2), w - ww)
+        window = _flat_hist(index[y0: y0 + wh, x0: x0 + ww])
+        need = np.maximum(ref.flat_hist * ref.box_cover * share, 1e-9)
+        best = max(best, float((ref.flat_hist * np.minimum(1.0, window / need)).sum()))
+    return best
 
 
 def ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -180,7 +232,10 @@ def compare(ref: Reference, frame: np.ndarray, frame_gray: np.ndarray | None = N
         structure = feat
     # the palette must be there (matched region, or anywhere in the frame: generators
     # rarely keep a pose rigid enough for a homography); matched structure adds to it
-    colour = max(colour, _containment(ref, _lab_hist(frame, None)))
+    if ref.flat_hist is not None:
+        colour = max(colour, subject_colour(ref, frame))
+    else:
+        colour = max(colour, _containment(ref, _lab_hist(frame, None)))
     score = float(colour * (STRUCTURE_FLOOR + (1 - STRUCTURE_FLOOR) * structure))
     return Similarity(score, inliers, structure, colour, ssim_value)
 

@@ -199,7 +199,8 @@ def ffmpeg_footage(dest: Path, seconds: float, size: tuple[int, int] = SIZE) -> 
     return dest
 
 
-def build_set(folder: Path, seed: int) -> list[Sample]:
+def build_set(folder: Path, seed: int,
+              durations: tuple[float, ...] = (4.0, 5.0, 6.0)) -> list[Sample]:
     """Write one labelled set into ``folder``; other seeds make a different set."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -217,7 +218,7 @@ def build_set(folder: Path, seed: int) -> list[Sample]:
         "other_loc": save_png(composite(char_a, loc_b, x), f / "other_location.png"),
     }
     motions = ["pan", "zoom", "dolly"]
-    duration = float(rng.choice([4.0, 5.0, 6.0]))
+    duration = float(rng.choice(list(durations)))
     motion = motions[seed % 3]
     base = VerifyParams(expected_duration=duration, aspect="16:9", min_short_side=SIZE[1],
                         character_refs=[paths["char"]], location_ref=paths["loc"],
@@ -286,7 +287,9 @@ def build_set(folder: Path, seed: int) -> list[Sample]:
              params=replace(base, location_ref=None))
     short = int(n * rng.uniform(0.45, 0.65))
     degraded("wrong length", frames[:short], {"duration"})
-    degraded("too long", frames + frames[::-1][: int(FPS * 8.2) - n], {"duration"},
+    pingpong = frames + frames[::-1]
+    degraded("too long", [pingpong[i % len(pingpong)] for i in range(int(FPS * 8.2))],
+             {"duration"},
              params=replace(base, expected_duration=None))
     small = (SIZE[0] // 2, SIZE[1] // 2)
     degraded("low resolution", [cv2.resize(im, small, interpolation=cv2.INTER_AREA)
