@@ -125,7 +125,7 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
 
     @api.get("/projects/{projectId}/scenes", summary="The project's scenes and tracks")
     def list_scenes(projectId: str) -> dict[str, Any]:  # noqa: N803 (design doc names)
-        from ..cli import describe
+        from ..services.describe import describe
 
         found = entry(projectId)
         data = describe(backend.load(found))

@@ -2,9 +2,10 @@
 edits through the same services the editor and the CLI use.
 
 The standalone server (``aladdin-studio serve``) owns a queue with an embedded consumer and
-edits projects on disk under the project's writer lock (load, push the service's command,
-save), exactly like ``aladdin-studio generate``; finished jobs are landed on their project's
-timeline as soon as the job watcher sees them finish, like ``aladdin-studio jobs --apply``.
+edits projects on disk in a writer :class:`ProjectSession` (load under the project's lock,
+push the service's command, save), exactly like ``aladdin-studio generate``; finished jobs
+are landed on their project's timeline as soon as the job watcher sees them finish, like
+``aladdin-studio jobs --apply``.
 Inside the editor (:class:`EditorHost`) the open project is edited on the GUI thread by the
 editor itself, and its generation controller lands the results.
 """
@@ -14,9 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -139,17 +139,15 @@ class ApiBackend:
         if self.editor is not None and self.editor.open_project_file() is not None and \
                 str(self.editor.open_project_file()) == self.key(entry):
             return self.editor.run_edit(fn)
-        from ..timeline.project_io import load, save
-        from ..timeline.undo import UndoStack
+        from ..services.session import ProjectSession
 
         # The writer lock keeps other processes out but is re-entrant inside this one, so
         # this process's own edits of a project (requests, landing) take turns here.
-        with self._edit_lock(self.key(entry)), _write_lock(entry.path, holder):
-            project = load(entry.path)
-            stack = UndoStack(project)
-            result = fn(project, stack.push)
-            if project.dirty:
-                save(project)
+        with self._edit_lock(self.key(entry)), \
+                ProjectSession.open(entry.path, writer=holder) as session:
+            result = fn(session.project, session.push)
+            if session.dirty:
+                session.save()
         return result
 
     def _edit_lock(self, key: str) -> threading.Lock:
@@ -236,12 +234,3 @@ def _plain_id(value: str) -> bool:
     return 0 < len(value) <= 64 and all(c.isalnum() or c in "-_" for c in value)
 
 
-@contextmanager
-def _write_lock(path: str | Path, holder: str) -> Iterator[None]:
-    try:
-        from ..timeline.project_lock import acquire
-    except ImportError:  # the project lock has not landed in this checkout
-        yield
-        return
-    with acquire(path, holder):
-        yield
