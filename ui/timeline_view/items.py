@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from ...generation import placement
 from ...timeline import schema as S
 from ...timeline.layout import layout, media_bounds
+from ...timeline.titles import is_title
 from . import style
 from .geometry import HANDLE_PX, VOLUME_TOP
 from .previews import strip_count
@@ -231,6 +232,7 @@ class ClipItem(QGraphicsItem):
         project = self.row.view.ctx.project
         self.offline = is_offline(project, self.clip)
         self.placeholder = placement.is_placeholder(self.clip)
+        self.title = is_title(self.clip)
         self.src = str(project.resolve_media(url)) if url else None
         bounds = media_bounds(self.clip, rate)
         self.media_start = bounds[0] if bounds else 0.0
@@ -263,7 +265,7 @@ class ClipItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
         role = self.row.role
-        color = style.clip_color(role)
+        color = style.TITLE_CLIP if self.title else style.clip_color(role)
         t = painter.worldTransform()
         r = t.mapRect(self._rect)
         if r.width() < MIN_DETAIL_PX:
