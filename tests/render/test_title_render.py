@@ -14,8 +14,10 @@ from aladdin_studio.render import titles as R
 from aladdin_studio.render.compositor import Compositor, to_rgb
 from aladdin_studio.render.presets import get_preset
 from aladdin_studio.render.preview import Preview
+from aladdin_studio.render.worker import plan_from_document
 from aladdin_studio.timeline import title_commands as TC
 from aladdin_studio.timeline import titles as TT
+from aladdin_studio.timeline.project_io import serialize
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -47,6 +49,8 @@ def test_title_goes_on_a_new_v2_over_the_clip_and_draws_only_in_its_box_and_time
     assert [t.name for t in scene.scene.tracks][:2] == ["V1", "V2"]
     plan = scene.plan()
     assert plan.offline() == []  # a title is not missing media: export accepts it
+    path = scene.save()  # the export worker rebuilds the same plan from the saved document
+    assert plan_from_document(serialize(scene.project), str(path), "S") == plan
     comp = Compositor(plan)
     x, y, w, h = box_of(plan)
     assert w > 40 and h > 20
