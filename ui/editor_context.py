@@ -23,7 +23,7 @@ from ..timeline.commands import Command
 from ..timeline.document import Project
 from ..timeline.errors import TimelineError
 from ..timeline.layout import track_end
-from ..timeline.undo import QtUndoAdapter
+from .undo_adapter import QtUndoAdapter
 
 
 class EditorContext(QObject):

@@ -354,7 +354,7 @@ def test_change_signal_names_touched_tracks(doc, qtbot):
 
 
 def test_qt_undo_adapter_shows_command_names(doc, qtbot):
-    from aladdin_studio.timeline.undo import QtUndoAdapter
+    from aladdin_studio.ui.undo_adapter import QtUndoAdapter
 
     project, _, scene = doc
     adapter = QtUndoAdapter(project)
