@@ -175,11 +175,13 @@ def export(project, fmt: str, out: str | Path, scene: str | None = None) -> list
         return warnings
     timeline = portable_copy(project, scene if scene is not None else project.scene().name)
     if fmt == "otioz":
-        missing = [c.name for c in timeline.find_clips() if not is_title(c)
-                   and not url_to_path(getattr(c.media_reference, "target_url", "")).is_file()]
-        if missing:
-            warnings.append("Media not found and left out: " + ", ".join(missing))
-        with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        from .otioz_media import prepare_bundle
+
+        with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
+            staging = Path(tmp) / "media"
+            staging.mkdir()
+            # only media files, under distinct names; what comes from outside is listed
+            warnings += prepare_bundle(project, timeline, staging)
             tmp_out = Path(tmp) / out.name
             otio.adapters.write_to_file(timeline, str(tmp_out), adapter_name="otioz",
                                         media_policy="MissingIfNotFile")

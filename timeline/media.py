@@ -11,6 +11,7 @@ import opentimelineio as otio
 
 from . import schema as S
 from .document import Project
+from .names import clean_name
 from .probe import MediaInfo, probe
 
 STILL_SECONDS = 5.0
@@ -60,8 +61,8 @@ def clip_for_media(project: Project, path: str | Path, scene: otio.schema.Timeli
     else:
         left = int(S.frames_exact(ref.available_range.duration, rate)) - start
         duration = left if seconds is None else min(left, S.seconds_to_frames(seconds, rate))
-    return S.new_clip(name or Path(path).stem, ref, start=start, duration=max(1, duration),
-                      rate=rate, audio=audio)
+    return S.new_clip(clean_name(name or Path(path).stem), ref, start=start,
+                      duration=max(1, duration), rate=rate, audio=audio)
 
 
 def bin_entries(project: Project) -> list[dict[str, Any]]:
@@ -69,5 +70,6 @@ def bin_entries(project: Project) -> list[dict[str, Any]]:
 
 
 def bin_entry(project: Project, path: str | Path, info: MediaInfo) -> dict[str, Any]:
-    return {"url": media_url(project, path), "name": Path(path).name, "media": info_dict(info),
+    return {"url": media_url(project, path), "name": clean_name(Path(path).name, "media"),
+            "media": info_dict(info),
             "added": os.path.getmtime(path)}

@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
+import stat
 from dataclasses import asdict, dataclass, fields
 from fractions import Fraction
 from typing import Any
@@ -33,6 +35,8 @@ _IMAGE_CODECS = frozenset(
 )
 # Upper bound on packets read while looking for the first decodable frame.
 _MAX_PROBE_PACKETS = 2000
+MAX_DIMENSION = 16384  # pixels, either side: larger pictures are refused, not decoded
+MAX_MEDIA_SECONDS = 24 * 3600.0  # a scene holds at most 24 h (timeline.document_check)
 
 
 class MediaProbeError(TimelineError):
@@ -43,7 +47,9 @@ class MediaProbeError(TimelineError):
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         self.path = os.fspath(path)
         self.reason = reason
-        super().__init__(f"Cannot read media '{self.path}': {reason}")
+        from .names import printable  # a name may hold newlines or bidi overrides
+
+        super().__init__(f"Cannot read media '{printable(self.path)}': {reason}")
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,12 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         raise MediaProbeError(repr(path), "not a file path") from exc
     abs_path = os.path.abspath(raw)
     try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(raw).decode("utf-8", "backslashreplace")
+        raise MediaProbeError(shown, "the file name is not valid UTF-8 text, which a project "
+                                     "cannot store; rename the file") from None
+    try:
         st = os.stat(abs_path)
     except FileNotFoundError as exc:
         raise MediaProbeError(raw, "file not found") from exc
@@ -130,8 +142,12 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         raise MediaProbeError(raw, "permission denied") from exc
     except OSError as exc:
         raise MediaProbeError(raw, exc.strerror or str(exc)) from exc
-    if os.path.isdir(abs_path):
+    if stat.S_ISDIR(st.st_mode):
         raise MediaProbeError(raw, "is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else
+                "a socket" if stat.S_ISSOCK(st.st_mode) else "a device")
+        raise MediaProbeError(raw, f"is {kind}, not a media file")
     if st.st_size == 0:
         raise MediaProbeError(raw, "empty file (0 bytes)")
     try:
@@ -153,21 +169,55 @@ def _probe_cached(abs_path: str, mtime_ns: int, size: int) -> MediaInfo:
     try:
         container = av.open(abs_path, mode="r", metadata_errors="ignore")
     except av.error.InvalidDataError as exc:
-        raise MediaProbeError(abs_path, "not a media file (invalid data)") from exc
-    except av.error.FFmpegError as exc:
-        raise MediaProbeError(abs_path, describe_av_error(exc)) from exc
+        raise MediaProbeError(abs_path, _oversized_picture(abs_path)
+                              or "not a media file (invalid data)") from exc
+    except av.error.EOFError as exc:
+        raise MediaProbeError(abs_path, "the file ends too early (truncated)") from exc
+    except av.error.FFmpegError as exc:  # e.g. EBUSY/EINVAL for absurd header values
+        raise MediaProbeError(abs_path, _oversized_picture(abs_path) or
+                              "its header is damaged or asks for more than a media file can "
+                              f"(FFmpeg: {describe_av_error(exc)})") from exc
     try:
         return _inspect(container, abs_path, size)
     except av.error.InvalidDataError as exc:
-        raise MediaProbeError(abs_path, "corrupt or truncated media (invalid data)") from exc
+        raise MediaProbeError(abs_path, _oversized_picture(abs_path)
+                              or "corrupt or truncated media (invalid data)") from exc
+    except av.error.FFmpegError as exc:  # a decoder failing on damaged data
+        raise MediaProbeError(abs_path, _oversized_picture(abs_path)
+                              or "its picture or sound data is damaged and cannot be decoded "
+                              f"(FFmpeg: {describe_av_error(exc)})") from exc
     finally:
         container.close()
 
 
+def _oversized_picture(abs_path: str) -> str | None:
+    """'the picture is 100000×100000 ...' when an image header asks for an absurd size
+    (FFmpeg then fails with an unrelated-sounding error), else None."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(abs_path) as image:
+                w, h = image.size
+    except Image.DecompressionBombError as exc:
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        count = f"{int(pixels.group(1)):,} pixels" if pixels else "too many pixels"
+        return f"the picture is too large ({count}; at most {MAX_DIMENSION}×{MAX_DIMENSION})"
+    except Exception:  # not an image Pillow knows: nothing to add
+        return None
+    if max(w, h) > MAX_DIMENSION:
+        return f"the picture is {w}×{h}, larger than {MAX_DIMENSION}×{MAX_DIMENSION}"
+    return None
+
+
 def _inspect(container: Any, abs_path: str, size: int) -> MediaInfo:
     cover_art = av.stream.Disposition.attached_pic
-    video = next((s for s in container.streams.video if not s.disposition & cover_art), None)
-    audios = list(container.streams.audio)
+    video = next((s for s in container.streams.video
+                  if not s.disposition & cover_art and s.codec_context is not None), None)
+    audios = [s for s in container.streams.audio if s.codec_context is not None]
     audio = audios[0] if audios else None
     if video is None and audio is None:
         raise MediaProbeError(abs_path, "no audio or video stream")
@@ -191,6 +241,9 @@ def _inspect(container: Any, abs_path: str, size: int) -> MediaInfo:
     if video is not None:
         width = int(video.codec_context.width or first_frame.width)
         height = int(video.codec_context.height or first_frame.height)
+        if max(width, height) > MAX_DIMENSION:
+            raise MediaProbeError(abs_path, f"the picture is {width}×{height}, larger than "
+                                            f"{MAX_DIMENSION}×{MAX_DIMENSION}")
         rotation = _rotation(video, first_frame)
         if rotation in (90, 270):
             width, height = height, width
@@ -209,6 +262,9 @@ def _inspect(container: Any, abs_path: str, size: int) -> MediaInfo:
     if not (is_still and audio is None):
         main = video if video is not None and not is_still else audio
         duration = _duration(container, main, abs_path)
+        if duration is not None and not 0 < duration <= MAX_MEDIA_SECONDS:
+            raise MediaProbeError(abs_path, f"it claims to last {duration:g} s; media longer "
+                                            "than 24 h (or of no length) cannot be edited")
         if main is video and frame_count is None and duration is not None and fps:
             frame_count = max(1, round(duration * fps))
 
