@@ -12,7 +12,7 @@ import numpy as np
 
 from aladdin_studio.files import atomic_path
 
-__all__ = ["RATE", "decode", "duration", "write_wav"]
+__all__ = ["RATE", "decode", "duration", "read_wav", "wav_info", "write_wav"]
 
 RATE = 48_000
 
@@ -52,3 +52,28 @@ def write_wav(path: str | Path, samples: np.ndarray, rate: int = RATE) -> Path:
 
 def duration(samples: np.ndarray, rate: int = RATE) -> float:
     return len(samples) / float(rate)
+
+
+def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
+    """Mono float32 samples and the rate of a 16-bit PCM WAV (the stdlib reader: no decoder,
+    so worker threads leave the GIL to the editor)."""
+    with wave.open(str(path), "rb") as w:
+        if w.getsampwidth() != 2:
+            raise ValueError(f"{path}: not 16-bit PCM")
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+        channels, rate = w.getnchannels(), w.getframerate()
+    samples = data.astype(np.float32) / 32768.0
+    if channels > 1:
+        samples = samples.reshape(-1, channels).mean(axis=1)
+    return samples, rate
+
+
+def wav_info(path: str | Path) -> dict:
+    """What ``timeline.probe`` reports for one of our 16-bit PCM WAVs (read from its header)."""
+    from aladdin_studio.timeline.probe import MediaInfo, content_fingerprint
+
+    with wave.open(str(path), "rb") as w:
+        frames, rate, channels = w.getnframes(), w.getframerate(), w.getnchannels()
+    return MediaInfo(str(path), duration=frames / rate, has_audio=True, audio_rate=rate,
+                     audio_channels=channels, audio_stream_count=1, audio_codec="pcm_s16le",
+                     content_hash=content_fingerprint(path)).to_dict()

@@ -119,9 +119,13 @@ def _run(job: Job, ctx: JobContext) -> dict[str, Any] | None:
     except VoiceRateLimited as exc:
         _back_off(job, ctx, exc)
         raise JobStopped from None
+    from . import audio
+
+    ctx.progress(0.9, "Checking the audio")
+    media = audio.wav_info(result.path)  # here, not on the editor's thread when it lands
     return {"output_path": str(result.path), "actual_cost": result.cost,
             "remote_id": result.request_id or None, "model": result.model,
-            "info": {**result.to_dict(), "label": payload.label}}
+            "info": {**result.to_dict(), "label": payload.label, "media": media}}
 
 
 def _back_off(job: Job, ctx: JobContext, exc: VoiceRateLimited) -> None:

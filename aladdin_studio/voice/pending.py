@@ -20,7 +20,7 @@ META_KEY = "voice_pending"
 
 def batch_to_dict(batch: DialogueBatch) -> dict[str, Any]:
     return {"scene": batch.scene, "start": batch.start, "gap": batch.gap,
-            "provider": batch.provider,
+            "provider": batch.provider, "project": batch.project,
             "new_characters": [c.to_dict() for c in batch.new_characters],
             "lines": [{"line": p.line.to_dict(), "character": p.character.to_dict(),
                        "settings": p.settings.to_dict(), "job_id": p.job_id}
@@ -32,7 +32,7 @@ def batch_from_dict(data: dict[str, Any]) -> DialogueBatch:
                       TTSSettings.from_dict(d["settings"]), d["job_id"]) for d in data["lines"]]
     return DialogueBatch(data["scene"], lines, float(data["start"]), float(data["gap"]),
                          [Character.from_dict(c) for c in data.get("new_characters", [])],
-                         data.get("provider", "local"))
+                         data.get("provider", "local"), data.get("project", ""))
 
 
 def _pending(project: Project) -> list[dict[str, Any]]:
@@ -53,7 +53,7 @@ def apply(project: Project, service: VoiceService, stack: Any) -> tuple[int, int
     errors: list[str] = []
     for data in _pending(project):
         batch = batch_from_dict(data)
-        jobs = service.jobs(batch.job_ids)
+        jobs = service.jobs(batch.job_ids, batch.project)
         if not all(j.done for j in jobs):
             keep.append(data)
             waiting += len(jobs)

@@ -9,7 +9,7 @@
 
 Each take's media reference carries its provenance (``metadata.aladdin.provenance``: provider,
 voice id, model, settings, text, seed, characters billed, request id, cost, job id) and its
-subtitle cues and word timings (media-relative seconds), so the cues travel with the clip.
+subtitle cues (media-relative seconds), so the cues travel with the clip.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ..timeline.document import Project
 from ..timeline.errors import InvalidEditError
 from ..timeline.layout import item_frames
 from ..timeline.media import bin_entry, reference_for
-from ..timeline.probe import probe
+from ..timeline.probe import MediaInfo, content_fingerprint, probe
 from ..timeline.transaction import Transaction
 from .providers.base import SpeechResult
 from .subtitles import META_KEY as CUES_KEY
@@ -51,6 +51,24 @@ class PlacedLine:
     at: float | None = None  # seconds; None: after the previous line plus the gap
     settings: dict[str, Any] = field(default_factory=dict)
     cached_from: str | None = None
+    media: dict[str, Any] | None = None  # the file's probe, made by the job (else probed here)
+    _info: MediaInfo | None = field(default=None, repr=False, compare=False)
+
+    def info(self) -> MediaInfo:
+        """The file's media info: the job's probe when it still matches the file."""
+        if self._info is None:
+            self._info = self._probe()
+        return self._info
+
+    def _probe(self) -> MediaInfo:
+        if self.media:
+            info = MediaInfo.from_dict({**self.media, "path": str(self.result.path)})
+            try:
+                if content_fingerprint(self.result.path) == info.content_hash:
+                    return info
+            except OSError:
+                pass
+        return probe(self.result.path)
 
 
 def provenance(line: PlacedLine, kind: str = "dialogue") -> dict[str, Any]:
@@ -71,13 +89,12 @@ def provenance(line: PlacedLine, kind: str = "dialogue") -> dict[str, Any]:
 def voice_reference(project: Project, line: PlacedLine, rate: float,
                     kind: str = "dialogue") -> otio.schema.ExternalReference:
     """The take for ``line``: its WAV with provenance, words and subtitle cues."""
-    info = probe(line.result.path)
+    info = line.info()
     ref = reference_for(project, line.result.path, info, rate, provenance(line, kind))
-    if line.result.words:
-        md = ref.metadata[S.NS]
-        md["words"] = [w.to_dict() for w in line.result.words]
-        md[CUES_KEY] = [c.to_dict() for c in
-                        cues_from_words(line.result.words, end_limit=line.result.duration)]
+    if line.result.words:  # the words stay in the job ledger; the take keeps its cues
+        ref.metadata[S.NS][CUES_KEY] = [
+            c.to_dict() for c in cues_from_words(line.result.words,
+                                                 end_limit=line.result.duration)]
     return ref
 
 
@@ -150,7 +167,7 @@ def place_lines_command(project: Project, scene: otio.schema.Timeline, lines: li
         at = S.seconds_to_frames(line.at, rate) if line.at is not None else cursor
         placed.append((clip, at))
         cursor = at + item_frames(clip, rate) + S.seconds_to_frames(gap, rate)
-        entry = bin_entry(project, line.result.path, probe(line.result.path))
+        entry = bin_entry(project, line.result.path, line.info())
         entries[entry["url"]] = entry
     commands: list[C.Command] = list(extra or [])
     commands.append(PlaceOnRoleTrack(scene, S.TrackRole.DIALOGUE, placed, "Generate Dialogue"))
@@ -171,7 +188,7 @@ def line_take_command(project: Project, clip: otio.schema.Clip, line: PlacedLine
     record = {**line_record(clip), "job_id": line.job_id, "settings": dict(line.settings)}
     return C.Macro("Regenerate Line", [
         C.AddTake(clip, ref),
-        AppendProjectEntry("bin", bin_entry(project, line.result.path, probe(line.result.path)),
+        AppendProjectEntry("bin", bin_entry(project, line.result.path, line.info()),
                            "Regenerate Line", unique="url"),
         _SetClipMeta(clip, LINE_KEY, record),
     ])
@@ -195,7 +212,7 @@ def place_sfx_command(project: Project, scene: otio.schema.Timeline, line: Place
     name = prompt.strip()[:40] or "Sound effect"
     clip = S.new_clip(name, ref, start=0, duration=frames, rate=rate, audio=True)
     S.ns(clip)["sfx"] = {"prompt": prompt, "job_id": line.job_id, **line.settings}
-    entry = bin_entry(project, line.result.path, probe(line.result.path))
+    entry = bin_entry(project, line.result.path, line.info())
     macro = C.Macro("Generate Sound Effect", [
         PlaceOnRoleTrack(scene, S.TrackRole.SFX, [(clip, S.seconds_to_frames(at, rate))],
                          "Generate Sound Effect"),

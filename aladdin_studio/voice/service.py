@@ -63,6 +63,7 @@ class DialogueBatch:
     gap: float = 0.3
     new_characters: list[Character] = field(default_factory=list)  # created with a default voice
     provider: str = "local"
+    project: str = ""  # the ledger's project key (one query reads every line's job)
 
     @property
     def job_ids(self) -> list[str]:
@@ -205,15 +206,22 @@ class VoiceService:
             nxt = plans[i + 1].line.text if i + 1 < len(plans) else ""
             plan.job_id = queue.submit(self._speech_payload(plan, previous, nxt),
                                        project_path).id
-        return DialogueBatch(scene.name, plans, start, gap, created, self.provider_name)
+        return DialogueBatch(scene.name, plans, start, gap, created, self.provider_name,
+                             str(Path(project_path).absolute()))
 
     def _queue(self) -> JobQueue:
         if self.queue is None:
             raise VoiceInputError("No job queue is running.")
         return self.queue
 
-    def jobs(self, job_ids: list[str]) -> list[Job]:
-        return [self._queue().store.get(j) for j in job_ids]
+    def jobs(self, job_ids: list[str], project: str | Path | None = None) -> list[Job]:
+        """The jobs in ``job_ids`` order (one ledger query when their project is known)."""
+        store = self._queue().store
+        if project:
+            found = {j.id: j for j in store.list(str(project), limit=100_000, kind="voice")}
+            if all(j in found for j in job_ids):
+                return [found[j] for j in job_ids]
+        return [store.get(j) for j in job_ids]
 
     def wait(self, job_ids: list[str], timeout: float = 600.0,
              on_progress: Callable[[list[Job]], None] | None = None) -> list[Job]:
@@ -237,7 +245,7 @@ class VoiceService:
     def place_command(self, project: Project, batch: DialogueBatch,
                       scene: otio.schema.Timeline | None = None) -> C.Macro:
         """The finished batch on the dialogue track, with its new characters: one step."""
-        jobs = self.jobs(batch.job_ids)
+        jobs = self.jobs(batch.job_ids, batch.project)
         bad = self.failures(jobs)
         if bad:
             raise VoiceInputError(f"{len(bad)} line(s) failed: " + "; ".join(bad))
@@ -255,7 +263,7 @@ class VoiceService:
         if job.cached_from:
             result.cost, result.characters = 0.0, 0
         return PlacedLine(result, character, line.text, line.emotion, job.id, line.at,
-                          settings.to_dict(), job.cached_from)
+                          settings.to_dict(), job.cached_from, info.get("media"))
 
     # --- regenerate a line ------------------------------------------------------------
 
@@ -299,7 +307,7 @@ class VoiceService:
         line = PlacedLine(result, "", request.prompt, job_id=job.id,
                           settings={"duration": request.duration,
                                     "prompt_influence": request.prompt_influence,
-                                    "loop": request.loop})
+                                    "loop": request.loop}, media=info.get("media"))
         return place_sfx_command(project, scene, line, at, request.prompt)
 
 

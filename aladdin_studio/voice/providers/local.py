@@ -94,6 +94,16 @@ def distinct_voice_ids(profile: VoiceProfile, taken: set[str], count: int = 1) -
     return out
 
 
+def _run(args: list[str], data: bytes | None, name: str, out: Path) -> None:
+    try:
+        proc = subprocess.run(args, input=data, capture_output=True, timeout=60, check=False)
+    except subprocess.TimeoutExpired:
+        raise VoiceUnavailable(f"{name} took longer than 60 s.") from None
+    if proc.returncode != 0 or not out.is_file():
+        reason = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise VoiceUnavailable(f"{name} failed: {reason[-1] if reason else 'no output'}")
+
+
 def _espeak() -> str:
     exe = shutil.which("espeak-ng")
     if exe is None:
@@ -115,15 +125,17 @@ class LocalVoiceProvider:
             wav = Path(tmp) / "line.wav"
             args = [_espeak(), "-v", f"{voice.language}+{voice.variant}", "-s", str(voice.rate),
                     "-p", str(voice.pitch), "-w", str(wav), "--stdin"]
-            try:
-                proc = subprocess.run(args, input=spoken.encode(), capture_output=True,
-                                      timeout=60, check=False)
-            except subprocess.TimeoutExpired:
-                raise VoiceUnavailable("espeak-ng took longer than 60 s.") from None
-            if proc.returncode != 0 or not wav.is_file():
-                reason = proc.stderr.decode(errors="replace").strip().splitlines()
-                raise VoiceUnavailable(f"espeak-ng failed: {reason[-1] if reason else 'no output'}")
-            samples = audio.decode(wav)
+            _run(args, spoken.encode(), "espeak-ng", wav)
+            sox = shutil.which("sox")
+            if sox is not None:  # resampled in a child process: the editor keeps the GIL
+                out = Path(tmp) / "line48k.wav"
+                _run([sox, str(wav), "-r", str(audio.RATE), "-b", "16", "-c", "1", str(out)],
+                     None, "sox", out)
+                samples, rate = audio.read_wav(out)
+                if rate != audio.RATE:
+                    samples = audio.decode(out)
+            else:
+                samples = audio.decode(wav)
         return samples, len(samples) / audio.RATE
 
     def speak(self, request: SpeechRequest, out: Path) -> SpeechResult:
