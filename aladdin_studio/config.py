@@ -99,6 +99,13 @@ class Settings:
     backups_kept: int = _opt(5, "ALADDIN_BACKUPS_KEPT", bound="non-negative")
     provider: str = _opt("auto", "ALADDIN_PROVIDER", kind="provider")
     webhook_url: str = _opt("", "ALADDIN_WEBHOOK_URL", kind="http_url")
+    # Quality verification (issue 15): overall pass mark, "check=weight, ..." over the
+    # defaults, automatic regenerations of a failing clip, an optional embedding model file.
+    quality_threshold: float = _opt(0.7, "ALADDIN_QUALITY_THRESHOLD", bound="positive")
+    quality_weights: str = _opt("", "ALADDIN_QUALITY_WEIGHTS")
+    quality_auto_regenerate: int = _opt(1, "ALADDIN_QUALITY_AUTO_REGENERATE",
+                                        bound="non-negative")
+    quality_embedding_model: str = _opt("", "ALADDIN_QUALITY_EMBEDDING_MODEL")
 
     # Where each value came from (filled by load_settings); not a setting itself.
     _sources: dict[str, Source] = field(default_factory=dict, init=False, repr=False, compare=False)

@@ -133,26 +133,6 @@ def check_motion(clip: ClipFrames, *, allow_cuts: bool = False,
                                 "lighting (or apply Denoise in the Inspector)", s, e,
                                 prompt_hint="steady, even lighting without flicker"))
 
-    # jitter: the camera path minus its smooth trend
-    shift = sig["shift"]
-    width = clip.small.shape[2]
-    if n >= 8:
-        path = np.cumsum(shift, axis=0)
-        trend = np.stack([_moving_average(path[:, k], 7) for k in range(2)], axis=1)
-        shake = np.linalg.norm(path - trend, axis=1) / width
-        jitter = float(np.sqrt(np.mean(shake[3:-3] ** 2))) if n > 8 else 0.0
-    else:
-        shake = np.zeros(n)
-        jitter = 0.0
-    metrics["jitter_rms"] = jitter
-    scores["jitter"] = grade(jitter, JITTER_LIMIT / 2, JITTER_LIMIT, 0.03)
-    if scores["jitter"] < 0.7:
-        bad = np.flatnonzero(shake > JITTER_LIMIT)
-        s, e = _span(clip, int(bad[0]), int(bad[-1]) + 1) if len(bad) else (None, None)
-        findings.append(Finding("the camera shakes (jitter)", "apply Stabilize in the "
-                                "Inspector, or regenerate asking for a steady camera", s, e,
-                                prompt_hint="steady, smooth camera movement"))
-
     # cuts / morph jumps: one frame differing far more than its neighbours
     cuts: list[int] = []
     if n >= 4:
@@ -174,6 +154,27 @@ def check_motion(clip: ClipFrames, *, allow_cuts: bool = False,
                                     prompt_hint="one continuous shot without cuts"))
     else:
         scores["cuts"] = 1.0
+
+    # jitter: the camera path minus its smooth trend
+    shift = sig["shift"].copy()
+    shift[cuts] = 0.0  # a cut is not a shake (and is reported as a cut)
+    width = clip.small.shape[2]
+    if n >= 8:
+        path = np.cumsum(shift, axis=0)
+        trend = np.stack([_moving_average(path[:, k], 7) for k in range(2)], axis=1)
+        shake = np.linalg.norm(path - trend, axis=1) / width
+        jitter = float(np.sqrt(np.mean(shake[3:-3] ** 2))) if n > 8 else 0.0
+    else:
+        shake = np.zeros(n)
+        jitter = 0.0
+    metrics["jitter_rms"] = jitter
+    scores["jitter"] = grade(jitter, JITTER_LIMIT / 2, JITTER_LIMIT, 0.03)
+    if scores["jitter"] < 0.7:
+        bad = np.flatnonzero(shake > JITTER_LIMIT)
+        s, e = _span(clip, int(bad[0]), int(bad[-1]) + 1) if len(bad) else (None, None)
+        findings.append(Finding("the camera shakes (jitter)", "apply Stabilize in the "
+                                "Inspector, or regenerate asking for a steady camera", s, e,
+                                prompt_hint="steady, smooth camera movement"))
 
     # warping: flow divergence spiking above the clip's own level
     div = sig["divergence"]
