@@ -213,8 +213,11 @@ class Project(QObject):
 
 
 def video_clip_count(scene: otio.schema.Timeline) -> int:
+    """Video clips that count against the clip limit (titles are overlays, not shots)."""
+    from .titles import is_title
+
     return sum(1 for track in scene.tracks if not S.is_audio(track)
-               for item in track if isinstance(item, otio.schema.Clip))
+               for item in track if isinstance(item, otio.schema.Clip) and not is_title(item))
 
 
 def clip_limit_warning(scene: otio.schema.Timeline) -> str | None:

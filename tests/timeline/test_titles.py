@@ -96,3 +96,13 @@ def test_a_title_cannot_go_on_an_audio_track():
     audio = scene.tracks[1]
     with pytest.raises(InvalidEditError):
         stack.push(C.OverwriteClip(audio, TT.new_title_clip(RATE), 0))
+
+
+def test_titles_do_not_count_against_the_clip_limit():
+    from aladdin_studio.timeline.document import check_clip_limit, video_clip_count
+
+    project, stack, scene = make_doc(3, max_clips=3)
+    stack.push(TC.AddTitle(scene, 0, TT.new_title_clip(RATE, seconds=1)))
+    stack.push(TC.AddTitle(scene, 48, TT.new_title_clip(RATE, seconds=1)))
+    assert video_clip_count(scene) == 3
+    check_clip_limit(scene)  # still within the limit: no ClipLimitError
