@@ -108,10 +108,10 @@ def _run(job: Job, ctx: JobContext) -> dict[str, Any] | None:
     request = payload.parsed()
     provider = get_provider(payload.provider, ctx.settings)
     if isinstance(request, SpeechRequest):
-        ctx.progress(0.1, f"Speaking with {payload.model()}")
+        ctx.progress(0.1, f"Speaking with {payload.model()}", status="running")
         out = ctx.media_dir() / f"voice-{_slug(request.voice.name)}-{job.id[:8]}.wav"
     else:
-        ctx.progress(0.1, f"Making the sound with {payload.model()}")
+        ctx.progress(0.1, f"Making the sound with {payload.model()}", status="running")
         out = ctx.media_dir() / f"sfx-{_slug(request.prompt)}-{job.id[:8]}.wav"
     try:
         result = (provider.speak(request, out) if isinstance(request, SpeechRequest)

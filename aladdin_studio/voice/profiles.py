@@ -139,7 +139,8 @@ def describe_character(name: str, description: str = "", gender: str = "neutral"
     kind = {"male": "man", "female": "woman"}.get(gender, "person")
     parts = [f"A {who} {kind}".replace("  ", " ")]
     if accent:
-        parts.append(f"with a {accent} accent")
+        article = "an" if accent.strip()[:1].lower() in "aeiou" else "a"
+        parts.append(f"with {article} {accent.strip().title()} accent")
     text = " ".join(parts)
     if style:
         text += f", {style} delivery"

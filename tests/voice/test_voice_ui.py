@@ -59,7 +59,7 @@ def test_design_three_previews_save_and_assign(qtbot, ui):
     dialog.accent_edit.setText("british")
     qtbot.mouseClick(dialog.design_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(dialog.previews) == 3, timeout=WAIT_MS)
-    assert "vizier" in dialog.description_used and "British" not in dialog.description_used
+    assert "vizier" in dialog.description_used and "a British accent" in dialog.description_used
     assert len(dialog.preview_choices) == 3
     play = dialog.findChild(type(dialog.design_button), "play-preview-3")
     qtbot.mouseClick(play, Qt.MouseButton.LeftButton)
