@@ -138,9 +138,13 @@ class Inspector(QWidget):
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
             scroll.setWidget(page)
             self.pages.addWidget(scroll)
+        from .inspector_related import RelatedBox
+
+        self.related = RelatedBox(ctx)  # the Brain's view of the clip (hidden when empty)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
+        layout.addWidget(self.related)
 
         ctx.selection_changed.connect(self._on_selection)
         ctx.scene_changed.connect(lambda _scene: self._on_selection(self.ctx.selection))
@@ -175,6 +179,7 @@ class Inspector(QWidget):
 
     def _show_hint(self, text: str = HINT) -> None:
         self.item = None
+        self.related.show_clip(None)
         self.hint.setText(text)
         self.pages.setCurrentIndex(0)
 
@@ -228,6 +233,7 @@ class Inspector(QWidget):
             else:
                 self.clip_panel.show_item(item, where)
                 self.pages.setCurrentIndex(1)
+            self.related.show_clip(item if not isinstance(item, Transition) else None)
         finally:
             self._loading = False
 

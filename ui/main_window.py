@@ -152,6 +152,11 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["Media Bin"], self.docks["Jobs"])
         self._dock("Scenes", self.scenes, top)
         self.tabifyDockWidget(self.docks["Media Bin"], self.docks["Scenes"])
+        from .library_panel import LibraryPanel
+
+        self.library = LibraryPanel(self.ctx)
+        self._dock("Library", self.library, top)
+        self.tabifyDockWidget(self.docks["Media Bin"], self.docks["Library"])
         self.docks["Media Bin"].raise_()
 
     def _action(self, text: str, slot, shortcut: Any = None) -> QAction:
@@ -177,6 +182,7 @@ class MainWindow(QMainWindow):
                                          QKeySequence("Ctrl+I")))
         file_menu.addAction(self._action("&Export Video…", self.export_dialog,
                                          QKeySequence("Ctrl+E")))
+        file_menu.addAction(self._action("&Publish…", self.publish_dialog))
         file_menu.addAction(self._action("Export &Timeline…", self.export_timeline_dialog,
                                          QKeySequence("Ctrl+Shift+E")))
         file_menu.addSeparator()
@@ -418,6 +424,15 @@ class MainWindow(QMainWindow):
 
         dialog = ExportDialog(self.ctx, self)
         dialog.finished_export.connect(self._export_done)
+        dialog.open()
+        return dialog
+
+    def publish_dialog(self):
+        """A scene render, selected clips or generated media to R2 or the local folder."""
+        from .publish_dialog import PublishDialog
+
+        dialog = PublishDialog(self.ctx, self)
+        dialog.published.connect(lambda _r: self.library.search())
         dialog.open()
         return dialog
 

@@ -169,6 +169,7 @@ def media_document(project: Project, scene: otio.schema.Timeline | None, clip: A
         "model": prov.get("model"),
         "cost": (cost.get("actual") if isinstance(cost, dict) else cost),
         "name": getattr(clip, "name", None) or media.path.stem,
+        "path": str(media.path),  # the local file (the library panel drags it to a timeline)
     }
     metadata = {k: v for k, v in metadata.items() if v is not None}
     fields: dict[str, Any] = dict(

@@ -289,6 +289,7 @@ def _record(project: Any, scene: Any, item: dict[str, Any], result: UploadResult
                 "fps": S.scene_rate(scene), "name": f"{scene.name} (render)",
                 "resolution": "x".join(map(str, size)) or None,
                 "characters": characters, "locations": locations,
+                "path": str(item["path"]),
                 "manifestKey": manifest.get("manifestKey")}
     metadata = {k: v for k, v in metadata.items() if v not in (None, [])}
     fields = dict(url=result.url, storage_key=result.key, sha256=result.sha256,
