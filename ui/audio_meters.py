@@ -25,7 +25,8 @@ TARGET_LUFS = -14.0  # the export's loudness target, marked on the scale
 
 
 class AudioMeters(QWidget):
-    """Two peak bars (dBFS) and a short-term loudness readout."""
+    """Two peak bars (dBFS, with hold lines), a short-term loudness bar with the export's
+    -14 LUFS target marked, and the loudness as a number."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,7 +92,8 @@ class AudioMeters(QWidget):
         text_h = 28
         top, bottom = 4.0, float(self.height() - text_h)
         height = max(1.0, bottom - top)
-        bar_w = (self.width() - 10) / 2
+        loud_w = 6.0  # the short-term loudness bar, on the same -60…0 scale
+        bar_w = (self.width() - 12 - loud_w) / 2
         for c, (peak, hold) in enumerate(zip(self.reading.peak_db, self.reading.hold_db,
                                               strict=False)):
             x = 4 + c * (bar_w + 2)
@@ -103,10 +105,14 @@ class AudioMeters(QWidget):
             if hold > FLOOR_DB:
                 y = bottom - self._fraction(hold) * height
                 p.fillRect(QRectF(x, y - 1, bar_w, 2), QColor("#f0f0f0"))
-        target = bottom - self._fraction(TARGET_LUFS) * height
-        p.setPen(QColor("#5a8ee0"))
-        p.drawLine(2, int(target), self.width() - 2, int(target))
+        lx = self.width() - 4 - loud_w
+        p.fillRect(QRectF(lx, top, loud_w, height), QColor("#262a33"))
         lufs = self.reading.short_term
+        if math.isfinite(lufs):
+            level = self._fraction(lufs) * height
+            p.fillRect(QRectF(lx, bottom - level, loud_w, level), QColor("#5a8ee0"))
+        target = bottom - self._fraction(TARGET_LUFS) * height
+        p.fillRect(QRectF(lx - 2, target - 1, loud_w + 4, 2), QColor("#f0f0f0"))
         p.setPen(QColor("#d8d8d8"))
         text = "–" if not math.isfinite(lufs) else f"{lufs:.1f}"
         p.drawText(QRectF(0, bottom + 2, self.width(), text_h / 2),
