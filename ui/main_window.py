@@ -81,6 +81,10 @@ class MainWindow(QMainWindow):
             generation = GenerationController
         self.generation = generation(self.ctx)
         self.ctx.generation = self.generation  # found by the timeline's placeholders and menus
+        from .editor_api import EditorApi
+
+        self.automation = EditorApi(self.ctx)  # Settings ▸ Automation: the API in-process
+        self.ctx.automation = self.automation
         self.autosaver: project_io.Autosaver | None = None
         self._autosave_s = autosave_s
         self.project_lock: project_lock.ProjectLock | None = None  # held while it is open
@@ -101,6 +105,7 @@ class MainWindow(QMainWindow):
         self.ctx.project_replaced.connect(self._on_project_replaced)
         self._on_project_replaced(project)
         self._restore_layout()
+        self.automation.start_if_enabled()
         if ask_recovery and project.recovery_available:
             self.ask_recovery()
 
@@ -577,6 +582,7 @@ class MainWindow(QMainWindow):
             self.autosaver.close()
         self.save_layout()
         self.player.shutdown()
+        self.automation.close()
         self.generation.close()
         self.ctx.close()
         if self.project_lock is not None:

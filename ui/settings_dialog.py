@@ -182,6 +182,11 @@ class SettingsDialog(QDialog):
         limit.addItem("Refuse the edit", 1)
         self._row(form, "enforce_clip_limit", "Over the scene clip limit", limit)
         tabs.addTab(video, "Video && autosave")
+        automation = getattr(self.parent(), "automation", None)
+        if automation is not None:  # the editor's in-process automation API
+            from .automation_panel import AutomationPanel
+
+            tabs.addTab(AutomationPanel(automation), "Automation")
 
         self.error_label = QLabel("")
         self.error_label.setStyleSheet(_ERROR_STYLE)

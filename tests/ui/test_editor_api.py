@@ -1,0 +1,116 @@
+"""Settings ▸ Automation: the editor serves the automation API in-process; a job submitted
+over HTTP lands on the open timeline and in the Jobs dock like the Generate dialog's."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import httpx
+import keyring
+import pytest
+from memory_keyring import MemoryKeyring
+
+from aladdin_studio import project_registry
+from aladdin_studio.api.server import free_port
+from aladdin_studio.config import Settings
+from aladdin_studio.generation import placement
+from aladdin_studio.generation.providers.local import LocalProvider
+from aladdin_studio.jobs import JobStore, make_huey
+from aladdin_studio.timeline import project_io
+from aladdin_studio.ui.automation_panel import AutomationPanel
+from aladdin_studio.ui.generation_controller import GenerationController
+
+WAIT_MS = 30_000
+
+
+@pytest.fixture
+def memory_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.delenv("ALADDIN_API_TOKEN", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # QSettings: fresh prefs
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, sample_project, memory_keyring):
+    from aladdin_studio.ui.main_window import MainWindow
+
+    settings = Settings(provider="local")
+
+    def make_controller(ctx):
+        return GenerationController(
+            ctx, store=JobStore(tmp_path / "jobs.sqlite3"),
+            huey=make_huey(settings, path=tmp_path / "queue.sqlite3"),
+            provider_factory=lambda name: LocalProvider(tmp_path / "r", short_side=180),
+            consumer_options={"tick": 0.05})
+
+    win = MainWindow(project_io.load(sample_project), settings=settings, ask_recovery=False,
+                     generation=make_controller)
+    qtbot.addWidget(win)
+    yield win
+    win.close()
+
+
+def _request(method: str, url: str, out: dict, **kwargs) -> threading.Thread:
+    """An HTTP request from another thread (the GUI thread must keep running to serve it)."""
+    def run() -> None:
+        try:
+            out["response"] = httpx.request(method, url, timeout=30, **kwargs)
+        except Exception as exc:  # reported by the test
+            out["error"] = exc
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_settings_automation_serves_the_open_project_live(qtbot, window, sample_project):
+    dialog = window.settings_dialog()
+    tabs = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
+    assert tabs[-1] == "Automation"
+    panel = dialog.tabs.widget(dialog.tabs.count() - 1)
+    assert isinstance(panel, AutomationPanel)
+    assert not window.automation.running and panel.status.text() == "Off"
+    port = free_port()
+    panel.port.setValue(port)
+    panel.enabled.setChecked(True)
+    assert window.automation.running, window.automation.error
+    assert f"http://127.0.0.1:{port}/api/v1" in panel.status.text()
+    token = window.automation.token()
+    assert panel.token.text() == token
+    assert panel.token.echoMode() == panel.token.EchoMode.Password
+    panel.copy()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == token
+
+    pid = project_registry.find_path(sample_project).id
+    base = f"http://127.0.0.1:{port}/api/v1/projects/{pid}"
+    out: dict = {}
+    thread = _request("POST", f"{base}/videos/generate", out,
+                      headers={"Authorization": f"Bearer {token}"},
+                      json={"method": "text-to-video", "input": {"prompt": "api dawn"},
+                            "parameters": {"duration": 1, "quality": "draft"},
+                            "placement": {"track": "V1", "at": 0.5}})
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=WAIT_MS)
+    assert "error" not in out, out.get("error")
+    assert out["response"].status_code == 202, out["response"].text
+    job_id = out["response"].json()["jobId"]
+    # in the open document (one undo step), in the Jobs dock, then the take lands
+    clips = {j: c for c, j in placement.find_generation_clips(window.ctx.project)}
+    stack = window.ctx.undo.stack
+    assert job_id in clips and stack.undoText() == "Generate Clip", stack.undoText()
+    qtbot.waitUntil(lambda: any(j.id == job_id for j in window.generation.jobs),
+                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not placement.is_placeholder(clips[job_id]), timeout=WAIT_MS)
+    assert window.ctx.project.dirty  # an edit of the open document, saved by the user
+    assert stack.undoText() == "Generated Take"  # one undo step, like the dialog's
+
+    panel.enabled.setChecked(False)
+    assert not window.automation.running and panel.status.text() == "Off"
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{base}/scenes", timeout=2)
+    dialog.reject()
