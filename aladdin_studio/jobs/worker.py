@@ -14,6 +14,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,13 +46,22 @@ def run_worker(settings: Settings, workers: int | None = None, *,
         queue = JobQueue(make_huey(settings, path=queue_path), JobStore(store_path), None,
                          settings)
     stop = stop or threading.Event()
+    blocking = bool(getattr(queue.huey.storage, "blocking", False))  # Redis: BRPOP
+    # On Redis a failed poll is the only reason to sleep: back off up to 30 s, not 1 s.
+    options = {"backoff": 2.0, "max_delay": 30.0} if blocking else {}
     consumer = EmbeddedConsumer(queue.huey, workers or settings.max_concurrent_generations,
-                                queue=queue)
+                                queue=queue, **options)
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    quiet = _QueueErrorsOncePerMinute()
+    huey_loggers = [logging.getLogger(f"huey.consumer.{n}") for n in ("Worker", "Scheduler")]
+    for logger in huey_loggers:
+        logger.addFilter(quiet)
     try:
+        if not wait_for_queue(queue.huey, stop):
+            return
         consumer.start()
         log.info("worker started: %d thread(s), queue %s", consumer.workers,
                  type(queue.huey).__name__)
@@ -64,6 +74,62 @@ def run_worker(settings: Settings, workers: int | None = None, *,
             queue.webhook.wait(shutdown_timeout)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        for logger in huey_loggers:
+            logger.removeFilter(quiet)
+
+
+def _reason(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def wait_for_queue(huey, stop: threading.Event, *, first_delay: float = 1.0,
+                   max_delay: float = 30.0) -> bool:
+    """Block until the queue's storage answers (False if ``stop`` is set first). While it
+    does not (``REDIS_URL`` unreachable), say so once on stderr and retry with backoff."""
+    delay, told = first_delay, False
+    while True:
+        try:
+            huey.storage.queue_size()
+            break
+        except Exception as exc:  # redis.ConnectionError, timeouts, auth, DNS ...
+            if not told:
+                print(f"aladdin-studio worker: cannot reach the job queue ({_reason(exc)}); "
+                      "retrying with backoff until it answers (Ctrl+C to stop).",
+                      file=sys.stderr, flush=True)
+                told = True
+        if stop.wait(delay):
+            return False
+        delay = min(delay * 2, max_delay)
+    if told:
+        print("aladdin-studio worker: the job queue answers; starting.", file=sys.stderr,
+              flush=True)
+    return True
+
+
+class _QueueErrorsOncePerMinute(logging.Filter):
+    """Huey logs a full traceback for every failed poll of its queue (each worker thread,
+    several a second while Redis is down). Let one line through per minute instead."""
+
+    def __init__(self, every_s: float = 60.0) -> None:
+        super().__init__()
+        self.every_s = every_s
+        self._last = -every_s
+        self._hidden = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.getMessage().startswith("Error "):
+            return True
+        now = time.monotonic()
+        if now - self._last < self.every_s:
+            self._hidden += 1
+            return False
+        reason = _reason(record.exc_info[1]) if record.exc_info and record.exc_info[1] else ""
+        more = f" ({self._hidden} more since the last report)" if self._hidden else ""
+        record.msg = f"the job queue cannot be reached: {reason}; retrying with backoff{more}"
+        record.args, record.exc_info, record.exc_text = (), None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        self._last, self._hidden = now, 0
+        return True
 
 
 def main(argv: list[str] | None = None) -> int:
