@@ -145,7 +145,11 @@ class EditActions(QObject):
         if not self.copy():
             return False
         commands: list[C.Command] = [C.Lift(c) for c in clips]
-        return self.ctx.push(C.Macro("Cut", commands))
+        self.ctx.select([])  # the cut clips leave the timeline
+        if self.ctx.push(C.Macro("Cut", commands)):
+            return True
+        self.ctx.select(clips)
+        return False
 
     def paste(self) -> bool:
         scene = self.ctx.scene

@@ -263,3 +263,45 @@ def test_jobs_dock_does_not_share_the_timelines_tab(window):
     assert window.docks["Jobs"] not in window.tabifiedDockWidgets(timeline)
     assert timeline.isVisible() and not timeline.visibleRegion().isEmpty()
     QApplication.processEvents()
+
+
+# --- drops ------------------------------------------------------------------------------------
+
+def test_drop_marker_says_overwrite_or_insert_and_ctrl_switches(window, sample_project):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent
+
+    from aladdin_studio.ui.timeline_view.drops import media_mime
+
+    view = window.timeline.view
+    row = view.row_for(track(window, "V1"))
+    first = row.clips[0]
+    media = next((sample_project / "media").iterdir())
+    mime = media_mime([media])
+    vp = view.viewport()
+    pos = view.mapFromScene(QPointF(first.start + first.duration / 2, row.top + row.height / 2))
+    action = Qt.DropAction.CopyAction
+    shown = {}
+    for name, mods in (("plain", Qt.KeyboardModifier.NoModifier),
+                       ("ctrl", Qt.KeyboardModifier.ControlModifier)):
+        QApplication.sendEvent(vp, QDragEnterEvent(pos, action, mime, Qt.MouseButton.LeftButton,
+                                                   mods))
+        QApplication.sendEvent(vp, QDragMoveEvent(pos, action, mime, Qt.MouseButton.LeftButton,
+                                                  mods))
+        shown[name] = view.label.text()
+        view.drops.leave()
+    assert shown["plain"].startswith("Overwrite at") and "Ctrl to insert" in shown["plain"]
+    assert shown["ctrl"].startswith("Insert at") and "pushes later clips" in shown["ctrl"]
+
+
+def test_clicking_the_ruler_gives_the_timeline_the_keys(window, qtbot):
+    """S after a click on the ruler splits; it does not type into the bin's search field."""
+    from PySide6.QtWidgets import QLineEdit
+
+    search = next(w for w in window.bin.findChildren(QLineEdit) if w.isVisible())
+    window.activateWindow()
+    search.setFocus()
+    qtbot.waitUntil(search.hasFocus, timeout=2000)
+    ruler = window.timeline.ruler
+    qtbot.mouseClick(ruler, Qt.MouseButton.LeftButton, pos=QPoint(200, ruler.height() // 2))
+    assert window.timeline.view.hasFocus() and not search.hasFocus()

@@ -113,6 +113,8 @@ class Ruler(QWidget):
                 self.marker_menu(marker).exec(event.globalPosition().toPoint())
             return
         if event.button() == Qt.MouseButton.LeftButton:
+            # the timeline's keys (S, Delete...) act next, not a text field focused before
+            self.view.setFocus(Qt.FocusReason.MouseFocusReason)
             self._scrubbing = True
             marker = self.marker_at(x)
             if marker is not None:
