@@ -53,6 +53,7 @@ from aladdin_studio.voice.providers.base import Preview, SoundRequest
 from aladdin_studio.voice.script import parse_script
 from aladdin_studio.voice.subtitles import export_cues
 
+from .dialog_dirs import remember_dir, start_dir
 from .voice_controller import PendingBatch, VoiceController
 
 __all__ = ["CharacterVoicesDialog", "DialoguePanel", "SfxDialog", "SubtitlesDialog",
@@ -347,9 +348,11 @@ class DialoguePanel(QDialog):
         self.resize(900, 600)
 
     def load(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Load Script", "",
+        name, _ = QFileDialog.getOpenFileName(self, "Load Script",
+                                              start_dir(self.ctx.project, "scripts"),
                                               "Scripts (*.txt *.fountain);;All files (*)")
         if name:
+            remember_dir("scripts", name)
             self.script_edit.setPlainText(Path(name).read_text(encoding="utf-8"))
 
     def parse(self) -> None:
@@ -590,9 +593,12 @@ class SubtitlesDialog(QDialog):
         return out
 
     def export_dialog(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Export Subtitles", "subtitles.srt",
+        folder = start_dir(self.ctx.project, "subtitles")
+        name, _ = QFileDialog.getSaveFileName(self, "Export Subtitles",
+                                              str(Path(folder) / "subtitles.srt"),
                                               "SubRip (*.srt);;WebVTT (*.vtt)")
         if name:
+            remember_dir("subtitles", name)
             self.export(name)
 
 
