@@ -326,7 +326,9 @@ class DialoguePanel(QDialog):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.horizontalHeader().setStretchLastSection(False)
-        self.table.setColumnWidth(1, 320)
+        self.table.setColumnWidth(1, 260)
+        self.table.setColumnWidth(3, 90)
+        self.table.setColumnWidth(4, 70)
         self.status = QLabel()
         self.status.setWordWrap(True)
         top = QHBoxLayout()
@@ -345,7 +347,7 @@ class DialoguePanel(QDialog):
         controller.batch_updated.connect(self._batch_updated)
         controller.take_added.connect(self._take_added)
         controller.failed.connect(self.status.setText)
-        self.resize(900, 600)
+        self.resize(1000, 600)
 
     def load(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Load Script",

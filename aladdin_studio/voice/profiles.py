@@ -145,7 +145,8 @@ def describe_character(name: str, description: str = "", gender: str = "neutral"
     if style:
         text += f", {style} delivery"
     text += f", the voice of {name}."
-    if description:
-        text += f" {description.strip().rstrip('.')}."
+    if description.strip():
+        said = description.strip().rstrip(".")
+        text += f" {said[0].upper()}{said[1:]}."
     text += " Clear studio recording."
     return text[:1000]
