@@ -27,10 +27,16 @@ _SCHEMA = (
         sha256 TEXT, created_at REAL NOT NULL, method TEXT, character_ref TEXT,
         character_name TEXT, location_ref TEXT, location_name TEXT, quality REAL,
         scene_id TEXT, doc TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS media_project_created ON media (project_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS media_project_created_id ON media (project_id, created_at, id)",
     "CREATE INDEX IF NOT EXISTS media_sha256 ON media (sha256)",
-    "CREATE INDEX IF NOT EXISTS media_character ON media (project_id, character_name)",
-    "CREATE INDEX IF NOT EXISTS media_location ON media (project_id, location_name)",
+    "CREATE INDEX IF NOT EXISTS media_method ON media (project_id, method, created_at)",
+    "CREATE INDEX IF NOT EXISTS media_character_ref ON media (character_ref)",
+    "CREATE INDEX IF NOT EXISTS media_location_ref ON media (location_ref)",
+    # Every character / location name of a document (a render lists several), case-folded.
+    """CREATE TABLE IF NOT EXISTS media_names (
+        kind TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (kind, name, id))
+        WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS media_names_id ON media_names (id)",
 )
 _COLUMNS = ("id", "project_id", "type", "sha256", "created_at", "method", "character_ref",
             "character_name", "location_ref", "location_name", "quality", "scene_id", "doc")
@@ -47,24 +53,18 @@ def _lower(value: Any) -> str | None:
     return str(value).casefold() if value not in (None, "") else None
 
 
-def _names(meta: dict[str, Any], kind: str) -> str | None:
-    """``|name|name|`` (case-folded) of the single ``{kind}Name`` and the ``{kind}s`` list."""
+def _names(meta: dict[str, Any], kind: str) -> list[str]:
+    """The case-folded names of the single ``{kind}Name`` and the ``{kind}s`` list."""
     names = [meta.get(f"{kind}Name"), *(meta.get(f"{kind}s") or [])]
-    folded = sorted({str(n).casefold() for n in names if n not in (None, "")})
-    return "|" + "|".join(folded) + "|" if folded else None
-
-
-def _like(name: str) -> str:
-    escaped = name.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%|{escaped}|%"
+    return sorted({str(n).casefold() for n in names if n not in (None, "")})
 
 
 def _row(doc: MediaDocument) -> tuple[Any, ...]:
     m = doc.metadata
     quality = m.get("qualityScore")
     return (doc.id, doc.project_id, doc.type, doc.sha256, doc.created_at.timestamp(),
-            m.get("method"), m.get("characterReference"), _names(m, "character"),
-            m.get("locationReference"), _names(m, "location"),
+            m.get("method"), m.get("characterReference"), "|".join(_names(m, "character")),
+            m.get("locationReference"), "|".join(_names(m, "location")),
             None if quality is None else float(quality), m.get("sceneId"),
             json.dumps(doc.to_dict(), separators=(",", ":")))
 
@@ -106,6 +106,10 @@ class SqliteMediaRepository:
         with self._conn() as conn:
             conn.execute(f"INSERT INTO media ({names}) VALUES ({marks}) "
                          f"ON CONFLICT(id) DO UPDATE SET {updates}", _row(doc))
+            conn.execute("DELETE FROM media_names WHERE id = ?", (doc.id,))
+            conn.executemany("INSERT INTO media_names (kind, name, id) VALUES (?, ?, ?)",
+                             [(kind, name, doc.id) for kind in ("character", "location")
+                              for name in _names(doc.metadata, kind)])
         return doc
 
     def get(self, media_id: str) -> MediaDocument | None:
@@ -114,6 +118,7 @@ class SqliteMediaRepository:
 
     def delete(self, media_id: str) -> bool:
         with self._conn() as conn:
+            conn.execute("DELETE FROM media_names WHERE id = ?", (media_id,))
             return conn.execute("DELETE FROM media WHERE id = ?", (media_id,)).rowcount > 0
 
     @staticmethod
@@ -125,16 +130,19 @@ class SqliteMediaRepository:
             clauses.append(sql)
             args.extend(values)
 
-        if query.project_id is not None:
-            add("project_id = ?", query.project_id)
+        named = query.character is not None or query.location is not None
+        if query.project_id is not None:  # "+": with a name, the name's id list drives
+            add("+project_id = ?" if named else "project_id = ?", query.project_id)
         if query.type is not None:
             add("type = ?", query.type)
         if query.character is not None:
-            add("(character_ref = ? OR character_name LIKE ? ESCAPE '\\')", query.character,
-                _like(query.character))
+            add("id IN (SELECT id FROM media_names WHERE kind = 'character' AND name = ? "
+                "UNION ALL SELECT id FROM media WHERE character_ref = ?)", _lower(query.character),
+                query.character)
         if query.location is not None:
-            add("(location_ref = ? OR location_name LIKE ? ESCAPE '\\')", query.location,
-                _like(query.location))
+            add("id IN (SELECT id FROM media_names WHERE kind = 'location' AND name = ? "
+                "UNION ALL SELECT id FROM media WHERE location_ref = ?)", _lower(query.location),
+                query.location)
         if query.method is not None:
             add("method = ?", query.method)
         if query.min_quality is not None:
