@@ -83,6 +83,14 @@ class SqliteMediaRepository:
         with self._conn() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
+        self._backfill_names()
+
+    def _backfill_names(self) -> None:
+        """A library written before ``media_names`` existed gets its names indexed once."""
+        conn = self._conn()
+        if conn.execute("SELECT 1 FROM media_names LIMIT 1").fetchone() is None:
+            for (doc,) in conn.execute("SELECT doc FROM media").fetchall():
+                self.put(MediaDocument.from_dict(json.loads(doc)))
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
