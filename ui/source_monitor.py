@@ -68,7 +68,12 @@ class SourceMonitor(QObject):
             bar.addWidget(button)
         player.layout().insertWidget(0, row)
         player.source_changed.connect(self._on_source_changed)
+        self.ctx.project_replaced.connect(self._forget)  # another project's media
         self._on_source_changed(None)
+
+    def _forget(self, _project: Any = None) -> None:
+        self.last = self.kept_in_out = None
+        self._on_source_changed(self.player.source)
 
     def _make_action(self, name: str, text: str, key: str, slot: Callable[[], Any]) -> QAction:
         action = QAction(text, self.player)

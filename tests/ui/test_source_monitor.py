@@ -70,6 +70,11 @@ def test_source_mode_shows_the_item_with_its_own_in_out_and_leaves_the_program_a
     monitor.tabs.setCurrentIndex(1)  # the source again, with its in/out
     assert player.source is not None and player.source_in_out == (24, 72)
 
+    player.release_preview()
+    ctx.set_project(project_io.load(ctx.project.location.root))  # another project
+    assert player.source is None and not monitor.tabs.isTabEnabled(1)
+    assert not monitor.insert_action.isEnabled()
+
 
 def test_insert_and_overwrite_at_the_playhead_keep_the_items_sound(qtbot, opened):
     ctx, player = opened
