@@ -160,7 +160,7 @@ def media_document(project: Project, scene: otio.schema.Timeline | None, clip: A
         "resolution": f"{width}x{height}" if width and height else None,
         "qualityScore": quality_score(clip, prov),
         "characterReference": prov.get("character_reference"),
-        "characterName": character.get("name") if character else None,
+        "characterName": character.get("name") if character else prov.get("character"),
         "locationReference": prov.get("location_reference"),
         "locationName": location.get("name") if location else None,
         "sceneId": S.get(scene, "id") if scene is not None else None,
@@ -197,6 +197,9 @@ def record_clip(project: Project, scene: otio.schema.Timeline | None, clip: Any,
         location=_reference(project, prov.get("location_reference")),
         name=doc.meta("name"), type=doc.type, method=doc.meta("method"), url=doc.url,
         storageKey=doc.storage_key, createdAt=doc.created_at.isoformat())
+    if prov.get("voice_id") and prov.get("character"):  # a generated dialogue line
+        brain.record_voiced(pid, str(prov["character"]), str(prov["voice_id"]),
+                            media_id=doc.id, provider=prov.get("provider"))
     if scene is not None and clip is not None:
         brain.record_placed(pid, doc.id, str(S.get(scene, "id") or scene.name), scene.name,
                             replaced=replaced, clip=S.get(clip, "id"))
