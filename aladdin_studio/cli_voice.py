@@ -34,11 +34,21 @@ def add_voice_parsers(sub: Any) -> None:
     q.add_argument("--project", help="also assign the saved voice to character NAME here")
     q.add_argument("--provider", choices=("elevenlabs", "local"))
     q.add_argument("--json", action="store_true")
-    q = vs.add_parser("assign", help="give a character of a project a voice")
+    q = vs.add_parser("assign", help="give a character of a project a voice and/or its "
+                      "delivery settings")
     q.add_argument("project")
     q.add_argument("character")
-    q.add_argument("voice", help="a voice of the library (name or id) or a provider voice id")
+    q.add_argument("voice", nargs="?",
+                   help="a voice of the library (name or id) or a provider voice id")
     q.add_argument("--provider", choices=("elevenlabs", "local"))
+    q.add_argument("--model", help="TTS model (default eleven_multilingual_v2; eleven_v3 reads "
+                   "emotions as audio tags)")
+    q.add_argument("--stability", type=float, help="0-1 (default 0.5)")
+    q.add_argument("--similarity", type=float, help="similarity boost 0-1 (default 0.75)")
+    q.add_argument("--style", type=float, help="style exaggeration 0-1 (default 0)")
+    q.add_argument("--speed", type=float, help="0.7-1.2 (default 1)")
+    q.add_argument("--seed", type=int)
+    q.add_argument("--speaker-boost", choices=("on", "off"))
     q = vs.add_parser("delete", help="delete a voice (from the account and the library)")
     q.add_argument("voice")
     q.add_argument("--provider", choices=("elevenlabs", "local"))
@@ -172,11 +182,24 @@ def cmd_voice(args: argparse.Namespace, settings: Any) -> int:
         _print(data, args.json, "\n".join(lines))
         return 0
     if args.voice_command == "assign":
-        voice = service.library.find(args.voice)
-        if voice is None:
-            voice = service.provider.get_voice(args.voice)
-        _assign(args.project, args.character, voice, settings)
-        print(f"Character '{args.character}' now speaks with '{voice.name}' ({voice.voice_id}).")
+        voice = None
+        if args.voice:
+            voice = service.library.find(args.voice) or service.provider.get_voice(args.voice)
+        changes = {"model": args.model, "stability": args.stability,
+                   "similarity_boost": args.similarity, "style": args.style,
+                   "speed": args.speed, "seed": args.seed,
+                   "speaker_boost": None if args.speaker_boost is None
+                   else args.speaker_boost == "on"}
+        if voice is None and all(v is None for v in changes.values()):
+            from .voice.errors import VoiceInputError
+
+            raise VoiceInputError("Name a voice to assign, or delivery settings to change "
+                                  "(--model, --stability, --speed, ...).")
+        tts = _assign(args.project, args.character, voice, settings, changes=changes)
+        said = f"speaks with '{voice.name}' ({voice.voice_id})" if voice else "keeps its voice"
+        print(f"Character '{args.character}' {said}; delivery: {tts.model}, stability "
+              f"{tts.stability:g}, similarity {tts.similarity_boost:g}, style {tts.style:g}, "
+              f"speed {tts.speed:g}.")
         return 0
     removed = service.delete_voice(args.voice)
     print(f"Deleted voice '{removed.name if removed else args.voice}'.")
@@ -184,17 +207,23 @@ def cmd_voice(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _assign(project_path: str, character: str, voice: Any, settings: Any,
-            description: str | None = None) -> None:
+            description: str | None = None, changes: dict[str, Any] | None = None) -> Any:
+    """Assign and save; returns the character's TTS settings."""
     from .timeline.project_io import load, save
     from .timeline.undo import UndoStack
+    from .voice.library import find_character
+    from .voice.profiles import TTSSettings
     from .voice.service import VoiceService
 
     with _lock(project_path, "voice assign"):
         project = load(project_path)
-        service = VoiceService(None, settings, provider=voice.provider)
+        existing = find_character(project, character)
+        tts = (existing.tts if existing else TTSSettings()).override(changes)
+        service = VoiceService(None, settings, provider=voice.provider if voice else None)
         UndoStack(project).push(service.assign_command(project, character, voice,
-                                                       description or None))
+                                                       description or None, tts))
         save(project)
+    return tts
 
 
 # --------------------------------------------------------------------------- dialogue

@@ -46,9 +46,10 @@ from aladdin_studio.timeline.subtitles import (
     subtitle_style,
     take_cues,
 )
+from aladdin_studio.voice.errors import VoiceInputError
 from aladdin_studio.voice.library import characters
 from aladdin_studio.voice.placement import dialogue_clips, line_record, media_path
-from aladdin_studio.voice.profiles import AGES, GENDERS, VoiceProfile
+from aladdin_studio.voice.profiles import AGES, GENDERS, TTSSettings, VoiceProfile
 from aladdin_studio.voice.providers.base import Preview, SoundRequest
 from aladdin_studio.voice.script import parse_script
 from aladdin_studio.voice.subtitles import export_cues
@@ -60,6 +61,15 @@ __all__ = ["CharacterVoicesDialog", "DialoguePanel", "SfxDialog", "SubtitlesDial
            "play_file"]
 
 _player: Any = None
+MODELS = ("eleven_multilingual_v2", "eleven_v3", "eleven_flash_v2_5", "eleven_turbo_v2_5")
+
+
+def _unit_spin(value: float) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(0.0, 1.0)
+    spin.setSingleStep(0.05)
+    spin.setValue(value)
+    return spin
 
 
 def play_file(path: str | Path) -> None:
@@ -117,6 +127,34 @@ class CharacterVoicesDialog(QDialog):
                               ("Gender", self.gender_box), ("Age", self.age_box),
                               ("Accent", self.accent_edit), ("Style", self.style_edit)):
             form.addRow(label, widget)
+        # Delivery: the character's TTS settings (a line may override them)
+        self.model_box = QComboBox()
+        self.model_box.setEditable(True)
+        self.model_box.addItems(MODELS)
+        self.stability_spin = _unit_spin(0.5)
+        self.similarity_spin = _unit_spin(0.75)
+        self.style_spin = _unit_spin(0.0)
+        self.speed_spin = QDoubleSpinBox()
+        self.speed_spin.setRange(0.7, 1.2)
+        self.speed_spin.setSingleStep(0.05)
+        self.speed_spin.setValue(1.0)
+        self.boost_box = QCheckBox("Speaker boost")
+        self.boost_box.setChecked(True)
+        self.seed_edit = QLineEdit()
+        self.seed_edit.setPlaceholderText("random")
+        delivery = QHBoxLayout()
+        for label, widget in (("Stability", self.stability_spin),
+                              ("Similarity", self.similarity_spin),
+                              ("Style", self.style_spin), ("Speed", self.speed_spin)):
+            delivery.addWidget(QLabel(label))
+            delivery.addWidget(widget)
+        form.addRow("Model", self.model_box)
+        form.addRow(delivery)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.boost_box)
+        seed_row.addWidget(QLabel("Seed"))
+        seed_row.addWidget(self.seed_edit)
+        form.addRow(seed_row)
         self.design_button = QPushButton("Design 3 Previews")
         self.design_button.clicked.connect(self.design)
         self.preview_box = QVBoxLayout()
@@ -130,6 +168,14 @@ class CharacterVoicesDialog(QDialog):
         self.library_box = QComboBox()
         self.assign_existing = QPushButton("Assign Saved Voice")
         self.assign_existing.clicked.connect(self.assign_saved)
+        self.account_button = QPushButton("Account Voices")
+        self.account_button.setToolTip("List the provider's voices (ElevenLabs: your account)")
+        self.account_button.clicked.connect(self.load_account_voices)
+        self.delivery_button = QPushButton("Save Delivery")
+        self.delivery_button.setToolTip("Keep the voice; save model and settings for the "
+                                        "character's lines")
+        self.delivery_button.clicked.connect(self.save_delivery)
+        self.account_voices: dict[str, VoiceProfile] = {}
         self.status = QLabel(f"Provider: {controller.service().provider_name}")
         self.status.setWordWrap(True)
 
@@ -145,7 +191,9 @@ class CharacterVoicesDialog(QDialog):
         existing.addWidget(QLabel("Saved voices"))
         existing.addWidget(self.library_box, 1)
         existing.addWidget(self.assign_existing)
+        existing.addWidget(self.account_button)
         right.addLayout(existing)
+        right.addWidget(self.delivery_button)
         right.addWidget(self.status)
         layout = QHBoxLayout(self)
         left = QVBoxLayout()
@@ -169,6 +217,14 @@ class CharacterVoicesDialog(QDialog):
             return
         self.name_edit.setText(character.name)
         self.description_edit.setText(character.description)
+        tts = character.tts
+        self.model_box.setCurrentText(tts.model)
+        self.stability_spin.setValue(tts.stability)
+        self.similarity_spin.setValue(tts.similarity_boost)
+        self.style_spin.setValue(tts.style)
+        self.speed_spin.setValue(tts.speed)
+        self.boost_box.setChecked(tts.speaker_boost)
+        self.seed_edit.setText("" if tts.seed is None else str(tts.seed))
         if character.voice:
             v = character.voice
             self.gender_box.setCurrentText(v.gender)
@@ -181,6 +237,16 @@ class CharacterVoicesDialog(QDialog):
         return VoiceProfile(self.name_edit.text().strip(), self.description_edit.text().strip(),
                             self.gender_box.currentText(), self.age_box.currentText(),
                             self.accent_edit.text().strip(), self.style_edit.text().strip())
+
+    def tts(self) -> TTSSettings:
+        seed = self.seed_edit.text().strip()
+        if seed and not seed.isdigit():
+            raise VoiceInputError("A seed is a whole number (or empty for random).")
+        return TTSSettings(self.model_box.currentText().strip() or TTSSettings.model,
+                           round(self.stability_spin.value(), 3),
+                           round(self.similarity_spin.value(), 3),
+                           round(self.style_spin.value(), 3), self.boost_box.isChecked(),
+                           round(self.speed_spin.value(), 3), int(seed) if seed else None)
 
     def _fail(self, exc: Exception) -> None:
         self.status.setText(str(exc))
@@ -270,21 +336,43 @@ class CharacterVoicesDialog(QDialog):
 
     def assign_saved(self) -> None:
         voice_id = self.library_box.currentData()
-        voice = next((v for v in self.controller.library.voices() if v.voice_id == voice_id),
-                     None)
+        voice = self.account_voices.get(voice_id) or next(
+            (v for v in self.controller.library.voices() if v.voice_id == voice_id), None)
         if voice is not None:
             self._assign(voice)
 
-    def _assign(self, voice: VoiceProfile) -> None:
-        name = self.name_edit.text().strip() or voice.name
+    def load_account_voices(self) -> None:
+        """Add the provider's voices (an ElevenLabs account's, or the offline variants)."""
         try:
+            voices = self.controller.service().list_voices()
+        except AladdinError as exc:
+            self._fail(exc)
+            return
+        for voice in voices:
+            if voice.voice_id not in self.account_voices:
+                self.account_voices[voice.voice_id] = voice
+                self.library_box.addItem(f"{voice.name} ({voice.provider} account)",
+                                         voice.voice_id)
+        where = voices[0].provider if voices else "the provider"
+        self.status.setText(f"{len(voices)} voice(s) from {where}.")
+
+    def save_delivery(self) -> None:
+        self._assign(None)
+
+    def _assign(self, voice: VoiceProfile | None) -> None:
+        name = self.name_edit.text().strip() or (voice.name if voice else "")
+        try:
+            if not name:
+                raise VoiceInputError("Give the character a name.")
             command = self.controller.service().assign_command(
-                self.ctx.project, name, voice, self.description_edit.text().strip())
+                self.ctx.project, name, voice, self.description_edit.text().strip(),
+                self.tts())
         except AladdinError as exc:
             self._fail(exc)
             return
         if self.ctx.push(command):
-            self.status.setText(f"'{name}' now speaks with '{voice.name}'.")
+            said = f"now speaks with '{voice.name}'" if voice else "has new delivery settings"
+            self.status.setText(f"'{name}' {said}.")
             self.refresh()
 
 

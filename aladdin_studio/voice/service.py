@@ -126,18 +126,22 @@ class VoiceService:
             self.library.remove(saved.name)
         return saved
 
-    def assign_command(self, project: Project, character_name: str, voice: VoiceProfile,
-                       description: str | None = None) -> C.Command:
-        """Give a character (created if new) this voice: an undoable step."""
+    def assign_command(self, project: Project, character_name: str,
+                       voice: VoiceProfile | None, description: str | None = None,
+                       tts: TTSSettings | None = None) -> C.Command:
+        """Give a character (created if new) this voice and/or TTS settings: an undoable
+        step. ``None`` keeps what the character has."""
         existing = find_character(project, character_name)
         if existing is None:
-            character = new_character(character_name, description or "", voice=voice)
+            character = new_character(character_name, description or "", voice=voice, tts=tts)
         else:
-            character = replace(existing, voice=voice,
-                                description=description if description is not None
-                                else existing.description)
-        return set_character_command(project, character,
-                                     f"Assign Voice to '{character.name}'")
+            character = replace(
+                existing, voice=voice if voice is not None else existing.voice,
+                tts=tts if tts is not None else existing.tts,
+                description=description if description is not None else existing.description)
+        text = (f"Assign Voice to '{character.name}'" if voice is not None
+                else f"Change Delivery of '{character.name}'")
+        return set_character_command(project, character, text)
 
     # --- dialogue ---------------------------------------------------------------------
 

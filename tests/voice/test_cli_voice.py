@@ -49,6 +49,12 @@ def test_offline_voice_dialogue_subtitles_sfx(project, tmp_path, capsys, no_keys
     assert aladdin.voice.voice_id == data["saved"]["voice_id"]
     code, out, _ = run(capsys, "voice", "list", "--library", "--json")
     assert code == 0 and any(v["name"] == "Aladdin" for v in json.loads(out))
+    code, out, _ = run(capsys, "voice", "assign", project, "Aladdin", "--speed", "1.1",
+                       "--stability", "0.4")
+    assert code == 0 and "keeps its voice" in out
+    (aladdin,) = characters(load(project))
+    assert (aladdin.tts.speed, aladdin.tts.stability) == (1.1, 0.4)
+    assert aladdin.voice.voice_id == data["saved"]["voice_id"]
 
     script = tmp_path / "scene.txt"
     script.write_text(SCRIPT)

@@ -74,6 +74,17 @@ def test_design_three_previews_save_and_assign(qtbot, ui):
     assert jafar.voice.voice_id == dialog.saved.voice_id
     assert jafar.description == "a scheming royal vizier"
     assert dialog.character_list.count() == 1
+    # delivery settings for the character's lines, keeping the voice
+    dialog.model_box.setCurrentText("eleven_v3")
+    dialog.stability_spin.setValue(0.3)
+    dialog.seed_edit.setText("42")
+    qtbot.mouseClick(dialog.delivery_button, Qt.MouseButton.LeftButton)
+    (jafar,) = characters(ui.ctx.project)
+    assert (jafar.tts.model, jafar.tts.stability, jafar.tts.seed) == ("eleven_v3", 0.3, 42)
+    assert jafar.voice.voice_id == dialog.saved.voice_id
+    qtbot.mouseClick(dialog.account_button, Qt.MouseButton.LeftButton)  # offline variants
+    assert dialog.library_box.count() > 5
+    ui.ctx.stack.undo()
     ui.ctx.stack.undo()
     assert characters(ui.ctx.project) == []
 
