@@ -21,6 +21,10 @@ Behaviour worth knowing:
   **O** marks it as the last (``out = playhead + 1``); Shift+O goes to ``out - 1``.
 * J/K/L: L plays forward, again doubles the rate (1×, 2×, 4×, 8×); J the same in reverse;
   K pauses. With K held down, J / L step one frame back / forward.
+* Source mode (:mod:`.source_monitor`): a media bin item shown as a one-clip scene with its
+  own position and in/out (``source_in_out``); the program's playhead and ``ctx.in_out``
+  stay as they were. Audio meters (:mod:`.audio_meters`) get the samples of every frame
+  shown or dropped during playback, i.e. what was heard.
 
 Wiring (main window): add :meth:`PlayerWidget.actions_for_menu` to a Playback menu; call
 :meth:`PlayerWidget.release_preview` before ``ctx.set_project`` and
