@@ -597,7 +597,7 @@ class SubtitlesDialog(QDialog):
         self.setWindowTitle("Subtitles")
         self.setObjectName("subtitles-dialog")
         self.ctx = ctx
-        self.rows: list[tuple[Any, int]] = []  # (clip, index of the cue on its take)
+        self.rows: list[tuple[Any, int, int]] = []  # (clip, cue index on its take, start frame)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(("Start", "End", "Text"))
         self.table.setColumnWidth(2, 420)
@@ -646,28 +646,42 @@ class SubtitlesDialog(QDialog):
             stored = take_cues(clip.media_reference)
             for cue in visible:
                 index = next((i for i, c in enumerate(stored) if c.text == cue.text), 0)
-                self.rows.append((clip, index))
+                self.rows.append((clip, index, start))
                 shown.append(cue)
         self.table.blockSignals(True)
         self.table.setRowCount(len(shown))
         for r, cue in enumerate(shown):
             for col, value in enumerate((f"{cue.start:.2f}", f"{cue.end:.2f}", cue.text)):
                 item = QTableWidgetItem(value.replace("\n", " / ") if col == 2 else value)
-                if col < 2:
-                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(r, col, item)
         self.table.blockSignals(False)
-        self.status.setText(f"{len(shown)} subtitle(s) in scene '{scene.name}'.")
+        self.status.setText(f"{len(shown)} subtitle(s) in scene '{scene.name}'. Edit the "
+                            "text (' / ' breaks the line) or the times (seconds).")
 
     def _edited(self, item: QTableWidgetItem) -> None:
-        if item.column() != 2 or item.row() >= len(self.rows):
+        if item.row() >= len(self.rows):
             return
-        clip, index = self.rows[item.row()]
+        clip, index, start_frame = self.rows[item.row()]
         cues = take_cues(clip.media_reference)
-        text = "\n".join(part.strip() for part in item.text().split("/") if part.strip())
-        cues[index] = Cue(cues[index].start, cues[index].end, text)
+        cue = cues[index]
+        if item.column() == 2:
+            text = "\n".join(part.strip() for part in item.text().split("/") if part.strip())
+            cues[index] = Cue(cue.start, cue.end, text)
+        else:  # a time on the scene → the take's media time
+            try:
+                seconds = float(item.text().replace(",", "."))
+            except ValueError:
+                self.status.setText(f"'{item.text()}' is not a time in seconds.")
+                self.refresh()
+                return
+            rate = S.scene_rate(self.ctx.scene)
+            media_in = S.frames_exact(clip.source_range.start_time, rate) / rate
+            media_t = round(media_in + (seconds - start_frame / rate) * S.clip_speed(clip), 3)
+            cues[index] = (Cue(media_t, cue.end, cue.text) if item.column() == 0
+                           else Cue(cue.start, media_t, cue.text))
         if not self.ctx.push(SetCues(clip, cues)):
-            self.refresh()
+            self.status.setText("That subtitle edit was refused; see the status bar.")
+        self.refresh()
 
     def _style(self, **changes: Any) -> None:
         self.ctx.push(SetSubtitleStyle(self.ctx.scene, **changes))

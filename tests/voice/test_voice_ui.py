@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from aladdin_studio.config import Settings
 from aladdin_studio.jobs import JobStore, make_huey
 from aladdin_studio.timeline import project_io
-from aladdin_studio.timeline.subtitles import subtitle_style
+from aladdin_studio.timeline.subtitles import scene_cues, subtitle_style
 from aladdin_studio.ui.editor_context import EditorContext
 from aladdin_studio.ui.generation_controller import GenerationController
 from aladdin_studio.ui.voice_controller import VoiceController
@@ -127,6 +127,13 @@ def test_pasted_script_lands_as_five_clips_in_one_undo_step_and_regenerates(qtbo
     assert subtitle_style(scene)["burn_in"] is True
     subs.table.item(0, 2).setText("We ride at dawn.")
     assert "We ride at dawn." in [c.text for c in read_cues(subs.export(tmp_path / "s.srt"))]
+    first = scene_cues(scene)[0]
+    subs.table.item(0, 1).setText(f"{first.end - 0.3:.2f}")  # end the first cue earlier
+    assert scene_cues(scene)[0].end == pytest.approx(first.end - 0.3, abs=0.01)
+    subs.table.item(0, 1).setText("0.1")  # before its start: refused, nothing changes
+    assert scene_cues(scene)[0].end == pytest.approx(first.end - 0.3, abs=0.01)
+    ui.ctx.stack.undo()  # the timing edit
+    assert scene_cues(scene)[0].end == pytest.approx(first.end, abs=0.01)
     ui.ctx.stack.undo()  # the text edit
     assert "We leave at dawn." in [c.text for c in read_cues(subs.export(tmp_path / "t.vtt"))]
 
