@@ -33,6 +33,7 @@ class PendingBatch:
     placed_after: float = 0.0  # seconds from Generate to all clips on the timeline
     building: Future | None = None  # the placement command, made off the GUI thread
     submitting: Future | None = None  # the jobs, queued off the GUI thread
+    queued_key: str | None = None  # from the project's queued dialogue (CLI without --wait)
 
 
 class VoiceController(QObject):
@@ -115,6 +116,24 @@ class VoiceController(QObject):
 
     # ------------------------------------------------------------------ polling
 
+    def adopt_queued(self) -> int:
+        """Track the dialogue queued in the project by ``aladdin-studio dialogue`` without
+        ``--wait``: its lines land here once the editor's consumer has made them."""
+        from aladdin_studio.voice import pending as queued
+
+        known = {p.queued_key for p in self.batches}
+        added = 0
+        for data in queued.queued(self.ctx.project):
+            key = queued.key(data)
+            if key in known:
+                continue
+            batch = queued.batch_from_dict(data)
+            self.batches.append(PendingBatch(batch, queued_key=key))
+            added += 1
+        if added:
+            self._started()
+        return added
+
     def busy(self) -> bool:
         return bool(self.takes or self.sfx or any(
             not b.placed and not b.failed for b in self.batches))
@@ -167,6 +186,9 @@ class VoiceController(QObject):
                         pending.failed = str(exc)
                         self.failed.emit(str(exc))
                     else:
+                        if pending.queued_key is not None:  # and no longer queued: same step
+                            macro.commands.append(_unqueue(self.ctx.project,
+                                                           pending.queued_key))
                         if self.ctx.push(macro):
                             pending.placed = True
                             pending.clips = list(macro.clips)
@@ -202,3 +224,11 @@ class VoiceController(QObject):
             macro = service.sfx_command(self.ctx.project, scene, job_id, at)
             if self.ctx.push(macro):
                 self.sfx_placed.emit(macro.clips[0])
+
+
+def _unqueue(project: Any, key: str) -> Any:
+    from aladdin_studio.timeline.commands import SetProjectMeta
+    from aladdin_studio.voice import pending as queued
+
+    rest = [d for d in queued.queued(project) if queued.key(d) != key]
+    return SetProjectMeta(queued.META_KEY, rest, "Generate Dialogue")

@@ -27,12 +27,40 @@ class VoiceMenu:
             action = QAction(text, window)
             action.triggered.connect(lambda _=False, s=slot: s())
             menu.addAction(action)
+        action = QAction("&Regenerate Selected Line", window)
+        action.triggered.connect(lambda _=False: self.regenerate_selected())
+        menu.addAction(action)
         menu.addSeparator()
         action = QAction("&Integrate Audio (Scene)", window)
         action.setToolTip("Level dialogue, set music under it (ducked in the mix), level "
                           "sound effects: one undo step")
         action.triggered.connect(lambda _=False: self.integrate())
         menu.addAction(action)
+
+        self.ctx.project_replaced.connect(lambda _project: self._adopt_queued())
+        self._adopt_queued()
+
+    def _adopt_queued(self) -> None:
+        """Dialogue queued from the CLI without --wait lands once its lines are made."""
+        from aladdin_studio.voice import pending
+
+        if pending.queued(self.ctx.project) and getattr(self.ctx, "generation", None):
+            self.controller.adopt_queued()
+
+    def regenerate_selected(self) -> None:
+        from aladdin_studio.voice.placement import line_record
+
+        lines = [c for c in self.ctx.selection if line_record(c)]
+        if not lines:
+            self.ctx.error.emit("Select a generated dialogue clip to regenerate.")
+            return
+        for clip in lines:
+            try:
+                self.controller.regenerate(clip)
+            except (AladdinError, TimelineError) as exc:
+                self.ctx.error.emit(str(exc))
+                return
+        self.ctx.message.emit(f"Regenerating {len(lines)} line(s); each becomes a new take.")
 
     @property
     def controller(self) -> Any:

@@ -13,7 +13,7 @@ from .profiles import Character, TTSSettings
 from .script import ScriptLine
 from .service import DialogueBatch, LinePlan, VoiceService
 
-__all__ = ["apply", "batch_from_dict", "batch_to_dict", "remember"]
+__all__ = ["apply", "batch_from_dict", "batch_to_dict", "key", "queued", "remember"]
 
 META_KEY = "voice_pending"
 
@@ -38,6 +38,15 @@ def batch_from_dict(data: dict[str, Any]) -> DialogueBatch:
 def _pending(project: Project) -> list[dict[str, Any]]:
     return [dict(b) for b in S.get(project.collection, META_KEY, []) or []
             if isinstance(b, dict)]
+
+
+queued = _pending  # the batches queued in ``project`` (dicts)
+
+
+def key(data: dict[str, Any]) -> str:
+    """A queued batch's identity: its first job id."""
+    lines = data.get("lines") or [{}]
+    return str(lines[0].get("job_id", ""))
 
 
 def remember(project: Project, stack: Any, batch: DialogueBatch) -> None:

@@ -156,3 +156,26 @@ def test_main_window_voice_menu_opens_the_windows(qtbot, tmp_path, project, monk
     window.voice_menu.integrate()  # nothing to integrate in an empty scene: said clearly
     assert errors and "no dialogue, music or sound-effect clips" in errors[-1]
     window.generation.close()
+
+
+def test_dialogue_queued_from_the_cli_lands_when_the_editor_opens(qtbot, tmp_path, project,
+                                                                  monkeypatch):
+    monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
+    from aladdin_studio import cli
+    from aladdin_studio.ui.main_window import MainWindow
+    from aladdin_studio.voice import pending
+
+    script = tmp_path / "s.txt"
+    script.write_text("NARRATOR: The sun sets.\nNARRATOR: The city sleeps.\n")
+    assert cli.main(["dialogue", str(project), "--script", str(script)]) == 0
+    window = MainWindow(project_io.load(project), settings=Settings(provider="local"),
+                        ask_recovery=False)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: len(dialogue_clips(window.ctx.scene)) == 2, timeout=WAIT_MS)
+    assert pending.queued(window.ctx.project) == []
+    assert window.ctx.stack.count() == 1  # one step: the lines in, the queue entry out
+    window.ctx.select(dialogue_clips(window.ctx.scene)[:1])
+    window.voice_menu.regenerate_selected()
+    clip = dialogue_clips(window.ctx.scene)[0]
+    qtbot.waitUntil(lambda: len(clip.media_references()) == 2, timeout=WAIT_MS)
+    window.generation.close()
