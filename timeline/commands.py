@@ -105,7 +105,7 @@ def split_item(tx: Transaction, track: otio.schema.Track, slot: Slot, frame: int
     speed = S.clip_speed(item) if isinstance(item, Clip) else 1.0
     start = S.frames_exact(item.source_range.start_time, rate)
     if isinstance(item, Clip):
-        S.ns(right)["id"] = S.new_id()
+        S.assign_ids(right, fresh=True)  # the right part and its takes are new items
         if "fade_in" in S.ns(item):
             S.ns(right)["fade_in"] = 0.0  # the fade-in stays with the left part
             tx.set_meta(item, "fade_out", 0.0)  # and the fade-out moves to the right part
@@ -390,7 +390,7 @@ class Trim(Command):
         self.clip, self.edge, self.delta, self.ripple = clip, edge, delta, ripple
         _check_frames(delta, "The trim")
         self.text = f"{'Ripple ' if ripple else ''}Trim {'In' if edge == 'in' else 'Out'}"
-        self.merge_key = ("trim", id(clip), edge, ripple)
+        self.merge_key = ("trim", S.item_id(clip), edge, ripple)
 
     def build(self, project: Project, tx: Transaction) -> None:
         clip = _require_clip(self.clip)
@@ -454,7 +454,7 @@ class Slip(Command):
     def __init__(self, clip: otio.schema.Clip, delta: int) -> None:
         super().__init__()
         self.clip, self.delta = clip, _check_frames(delta, "The slip")
-        self.merge_key = ("slip", id(clip))
+        self.merge_key = ("slip", S.item_id(clip))
 
     def build(self, project: Project, tx: Transaction) -> None:
         clip = _require_clip(self.clip)
@@ -472,7 +472,7 @@ class Roll(Command):
     def __init__(self, left: Any, delta: int) -> None:
         super().__init__()
         self.left, self.delta = left, _check_frames(delta, "The roll")
-        self.merge_key = ("roll", id(left))
+        self.merge_key = ("roll", S.item_id(left))
 
     def build(self, project: Project, tx: Transaction) -> None:
         track = _track_of(self.left)
@@ -644,7 +644,7 @@ class ChangeTransition(Command):
         super().__init__()
         self.transition = transition
         self.kind, self.seconds, self.direction, self.easing = kind, seconds, direction, easing
-        self.merge_key = ("transition", id(transition), seconds is not None)
+        self.merge_key = ("transition", S.item_id(transition), seconds is not None)
 
     def build(self, project: Project, tx: Transaction) -> None:
         tr_ = self.transition
@@ -690,7 +690,7 @@ class SetClipAudio(Command):
         self.clip = clip
         self.values = {k: v for k, v in (("volume", volume), ("fade_in", fade_in),
                                          ("fade_out", fade_out), ("pan", pan)) if v is not None}
-        self.merge_key = ("audio", id(clip), tuple(sorted(self.values)))
+        self.merge_key = ("audio", S.item_id(clip), tuple(sorted(self.values)))
         if list(self.values) == ["volume"]:
             self.text = "Change Volume"
         elif self.values and set(self.values) <= {"fade_in", "fade_out"}:
@@ -730,7 +730,7 @@ class SetClipEffects(Command):
         if unknown:
             raise InvalidEditError(f"Unknown effect setting: {', '.join(sorted(unknown))}.")
         self.clip, self.changes = clip, changes
-        self.merge_key = ("effects", id(clip), tuple(sorted(changes)))
+        self.merge_key = ("effects", S.item_id(clip), tuple(sorted(changes)))
 
     def build(self, project: Project, tx: Transaction) -> None:
         clip = _require_clip(self.clip)
@@ -1105,11 +1105,8 @@ class MoveScene(Command):
 
 
 def _fresh_ids(scene: otio.schema.Timeline) -> None:
-    """New ids for a copied scene and its clips (copies are separate objects)."""
-    S.ns(scene)["id"] = S.new_id()
-    for clip in scene.find_clips():
-        if S.NS in clip.metadata:
-            S.ns(clip)["id"] = S.new_id()
+    """New ids for a copied scene and everything in it (copies are separate objects)."""
+    S.assign_ids(scene, fresh=True)
 
 
 class DuplicateScene(Command):
@@ -1178,8 +1175,7 @@ class ClipsToNewScene(Command):
             track = _track_of(clip)
             if self.copy:
                 moved = clip.clone()
-                if S.NS in moved.metadata:
-                    S.ns(moved)["id"] = S.new_id()
+                S.assign_ids(moved, fresh=True)
             else:
                 moved = clip
                 slot = slot_of(track, clip, rate)

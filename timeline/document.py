@@ -22,13 +22,14 @@ from . import schema as S
 from .errors import (
     ClipLimitError,
     EditError,
+    ItemNotFound,
     LockedTrackError,
     TransitionError,
     TransitionTooLongError,
     TrimRangeError,
 )
 from .layout import Slot, item_frames, layout, media_bounds
-from .transaction import Transaction
+from .transaction import InsertChild, SetTakes, SetVector, Transaction
 
 
 @dataclass
@@ -168,7 +169,41 @@ class Project(QObject):
         except BaseException:
             tx.revert()
             raise
+        self._stamp_ids(tx)
         self._notify("edit", tx)
+
+    def _stamp_ids(self, tx: Transaction) -> None:
+        """New objects of this edit get ids: missing ones, and copies' (a split, paste or
+        duplicate repeats its original's id; the original keeps it). Objects only moved
+        keep theirs. Runs once per edit, not on undo/redo (the objects keep their ids)."""
+        new: list[Any] = []
+        for op in tx.ops:
+            if isinstance(op, InsertChild):
+                new.append(op.item)
+            elif isinstance(op, SetTakes):
+                new.extend(op.new_refs.values())
+            elif isinstance(op, SetVector) and op.attr == "markers":
+                new.extend(op.new)
+        if not new:
+            return
+        fresh = list({id(obj): obj for root in new for obj in S.addressable(root)}.values())
+        fresh_ids = {id(obj) for obj in fresh}
+        existing = {str(S.get(obj, "id")) for obj in S.addressable(self.collection)
+                    if id(obj) not in fresh_ids and S.get(obj, "id")}
+        for obj in fresh:
+            current = S.get(obj, "id")
+            if not current or current in existing:
+                current = S.ns(obj)["id"] = S.new_id()
+            existing.add(str(current))
+
+    # --- lookup by id ---
+    def find(self, item_id: str) -> Any:
+        """The scene, track, clip, transition, marker or take whose stable id is
+        ``item_id``; raises ItemNotFound."""
+        for obj in S.addressable(self.collection):
+            if S.get(obj, "id") == item_id:
+                return obj
+        raise ItemNotFound(f"Nothing in '{self.name}' has the id {item_id!r}.")
 
     def undo_tx(self, tx: Transaction) -> None:
         tx.revert()

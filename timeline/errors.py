@@ -47,6 +47,12 @@ class InvalidEditError(EditError):
     pass
 
 
+class ItemNotFound(TimelineError):
+    """No scene, track, clip, transition, marker or take has the id asked for."""
+
+    kind = ErrorKind.NOT_FOUND
+
+
 class ProjectFileError(TimelineError):
     """A project file could not be read or written; the file on disk is untouched."""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import enum
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import opentimelineio as otio
@@ -25,7 +25,7 @@ RT = otio.opentime.RationalTime
 TR = otio.opentime.TimeRange
 
 NS = "aladdin"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: every scene, track, clip, transition, marker and take has an id
 DEFAULT_FPS = 24
 DEFAULT_SIZE = (1920, 1080)
 DEFAULT_MAX_CLIPS = 10
@@ -125,6 +125,61 @@ def is_still(ref: Any) -> bool:
 
 def new_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+# --- stable ids ----------------------------------------------------------------
+# Every scene, track, clip, transition, marker and take (media reference) carries an id in
+# ``metadata["aladdin"]["id"]``, unique in the project: commands, the API and the director
+# address items by it (``Project.find``). Copies (split, duplicate, paste) get new ids.
+
+
+def item_id(obj: Any) -> str:
+    """``obj``'s stable id, given one first if it has none."""
+    md = ns(obj)
+    if not md.get("id"):
+        md["id"] = new_id()
+    return str(md["id"])
+
+
+def addressable(root: Any) -> Iterator[Any]:
+    """Every object with a stable id under ``root`` (a collection, scene, track or clip), in
+    document order: scenes, their tracks, items (clips, transitions), markers and takes."""
+    if isinstance(root, otio.schema.SerializableCollection):
+        for child in root:
+            if isinstance(child, otio.schema.Timeline):
+                yield from addressable(child)
+    elif isinstance(root, otio.schema.Timeline):
+        yield root
+        yield from root.tracks.markers
+        for track in root.tracks:
+            yield from addressable(track)
+    elif isinstance(root, otio.schema.Track):
+        yield root
+        yield from root.markers
+        for item in root:
+            if isinstance(item, otio.schema.Clip | otio.schema.Transition):
+                yield from addressable(item)
+    elif isinstance(root, otio.schema.Clip):
+        yield root
+        yield from root.markers
+        yield from root.media_references().values()
+    elif isinstance(root, otio.schema.Transition | otio.schema.Marker):
+        yield root
+
+
+def assign_ids(root: Any, *, fresh: bool = False, taken: set[str] | None = None) -> int:
+    """Give every object under ``root`` (see :func:`addressable`) an id: missing ones and
+    repeats of an id met earlier (or in ``taken``) get a new one; ``fresh`` renews all (a
+    copy). Returns how many were assigned."""
+    seen = taken if taken is not None else set()
+    count = 0
+    for obj in addressable(root):
+        current = get(obj, "id")
+        if fresh or not current or current in seen:
+            current = ns(obj)["id"] = new_id()
+            count += 1
+        seen.add(str(current))
+    return count
 
 
 # --- time ---------------------------------------------------------------------
@@ -239,7 +294,8 @@ def new_track(kind: str, name: str, role: TrackRole | str | None = None) -> otio
     role = TrackRole(role or ("video" if kind == "video" else "dialogue"))
     if kind == "audio" and role not in AUDIO_ROLES:
         raise ValueError(f"audio track role must be one of {[r.value for r in AUDIO_ROLES]}")
-    track.metadata[NS] = {"role": role.value, "locked": False, "muted": False, "solo": False}
+    track.metadata[NS] = {"id": new_id(), "role": role.value, "locked": False, "muted": False,
+                          "solo": False}
     return track
 
 
@@ -248,13 +304,12 @@ def new_reference(path_or_url: str, *, duration_frames: float | None, rate: floa
                   provenance: dict | None = None) -> otio.schema.ExternalReference:
     available = None if duration_frames is None else tr(start_frames, duration_frames, rate)
     ref = otio.schema.ExternalReference(target_url=path_or_url, available_range=available)
-    md: dict[str, Any] = {}
+    md: dict[str, Any] = {"id": new_id()}
     if info:
         md["media"] = info
     if provenance:
         md["provenance"] = provenance
-    if md:
-        ref.metadata[NS] = md
+    ref.metadata[NS] = md
     return ref
 
 
@@ -285,7 +340,8 @@ def new_transition(kind: TransitionKind | str, in_frames: int, out_frames: int, 
     transition = otio.schema.Transition(
         name=kind.value, transition_type=otio_type,
         in_offset=rt(in_frames, rate), out_offset=rt(out_frames, rate))
-    transition.metadata[NS] = {"kind": kind.value, "direction": Direction(direction).value,
+    transition.metadata[NS] = {"id": new_id(), "kind": kind.value,
+                               "direction": Direction(direction).value,
                                "easing": Easing(easing).value}
     return transition
 
@@ -323,6 +379,13 @@ def _v0_to_v1(coll: otio.schema.SerializableCollection) -> None:
             for item in track:
                 if isinstance(item, otio.schema.Clip):
                     ns(item).setdefault("id", new_id())
+
+
+@migration(1)
+def _v1_to_v2(coll: otio.schema.SerializableCollection) -> None:
+    """Stable ids for every scene, track, clip, transition, marker and take (scenes and
+    clips had some; repeats from copies are renewed)."""
+    assign_ids(coll)
 
 
 def _guess_rate(scene: otio.schema.Timeline) -> float:

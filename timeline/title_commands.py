@@ -28,7 +28,7 @@ class SetTitle(Command):
         if unknown:
             raise InvalidEditError(f"Unknown title setting: {', '.join(sorted(unknown))}.")
         self.clip, self.changes = clip, changes
-        self.merge_key = ("title", id(clip), tuple(sorted(changes)))
+        self.merge_key = ("title", S.item_id(clip), tuple(sorted(changes)))
 
     def build(self, project: Project, tx: Transaction) -> None:
         clip = _require_clip(self.clip)
