@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     argv = route_path_to_open(list(sys.argv[1:] if argv is None else argv), commands)
     args = parser.parse_args(argv)
+    previous_term = _terminate_like_interrupt(args.command or "open")
     try:
         from .config import load_settings
         from .logs import setup_logging
@@ -190,6 +191,28 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aladdin-studio: cancelled", file=sys.stderr)
         return 130
+    finally:
+        if previous_term is not None:  # in-process callers (tests, the API) get theirs back
+            import signal
+
+            signal.signal(signal.SIGTERM, previous_term)
+
+
+def _terminate_like_interrupt(command: str) -> Any:
+    """SIGTERM (``kill``, a service manager, a closing terminal) unwinds like Ctrl+C, so a
+    render or save removes its temporary files instead of leaving them behind. The editor,
+    the API server and the worker handle their own signals. Returns the previous handler."""
+    import signal
+    import threading
+
+    if command in ("open", "serve", "worker") or \
+            threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def _quiet_broken_pipe() -> int:

@@ -33,6 +33,7 @@ import numpy as np
 from av.video.frame import PictureType
 
 from aladdin_studio.errors import AladdinError, ErrorKind
+from aladdin_studio.files import sweep_stale, temp_prefix
 
 from .audio import AudioDecodeError
 from .compositor import ClipRenderError, Compositor
@@ -127,6 +128,7 @@ def render_scene(plan: ScenePlan, out: str | os.PathLike[str], preset: Preset, *
     out = Path(out)
     if not out.parent.is_dir():
         raise RenderError(f"Folder '{out.parent}' does not exist.")
+    sweep_stale(out.parent)  # what killed renders (kill -9, power loss) left beside it
     preset = preset.resolved(plan.size, plan.fps)
     notices: list[str] = []
     attempt_preset = preset
@@ -152,18 +154,26 @@ def render_scene(plan: ScenePlan, out: str | os.PathLike[str], preset: Preset, *
                 if out_of_memory:
                     raise RenderError("Out of memory while exporting, even at a lower "
                                       "resolution.") from exc
-                raise RenderError(f"Export failed: {exc}") from exc
+                raise RenderError(_failed(out, exc)) from exc
             if out_of_memory:
                 attempt_preset = reduced(attempt_preset)
                 w, h = attempt_preset.size or (0, 0)
                 notices.append(f"Memory exceeded; reduced the resolution to {w}×{h}.")
                 log.warning("out of memory, retrying at %dx%d", w, h)
             elif isinstance(exc, av.error.FFmpegError):
-                notices.append(f"Encoding failed ({exc}); retried once.")
+                notices.append(f"Encoding failed ({getattr(exc, 'strerror', None) or exc}); "
+                               "retried once.")
                 log.warning("encode failed, retrying: %s", exc)
             else:
-                raise RenderError(f"Export failed: {exc}") from exc
+                raise RenderError(_failed(out, exc)) from exc
     raise AssertionError("unreachable")
+
+
+def _failed(out: Path, exc: BaseException) -> str:
+    """The failure named by the user's output path: an OSError's own file name is one of
+    the render's temporary files, which means nothing to the user."""
+    reason = getattr(exc, "strerror", None)  # OSError and FFmpegError, without the file name
+    return f"Export to '{out}' failed: {reason or exc or type(exc).__name__}."
 
 
 def _audio_error(plan: ScenePlan, exc: AudioDecodeError) -> str:
@@ -183,7 +193,7 @@ def _render_once(plan: ScenePlan, out: Path, preset: Preset,
     fps = float(preset.fps or plan.fps)
     k0, k1 = _frame_range(plan, fps, time_range)
     cancel = cancelled or (lambda: False)
-    workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=_PARTS, dir=out.parent))
+    workdir = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=_PARTS, dir=out.parent))
     # The sound (loudness analysis + encode) runs beside the video, on the spare CPU x264
     # leaves; the two are joined by copying packets at the end.
     audio = _AudioJob(plan, preset, duck_db, workdir / f"audio{preset.suffix}",

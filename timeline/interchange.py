@@ -175,9 +175,12 @@ def export(project, fmt: str, out: str | Path, scene: str | None = None) -> list
         return warnings
     timeline = portable_copy(project, scene if scene is not None else project.scene().name)
     if fmt == "otioz":
+        from ..files import sweep_stale, temp_prefix
         from .otioz_media import prepare_bundle
 
-        with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
+        sweep_stale(out.parent)  # what killed exports left beside it
+        with tempfile.TemporaryDirectory(dir=out.parent, prefix=temp_prefix(out),
+                                         suffix=".parts") as tmp:
             staging = Path(tmp) / "media"
             staging.mkdir()
             # only media files, under distinct names; what comes from outside is listed

@@ -20,6 +20,7 @@ from pathlib import Path
 import opentimelineio as otio
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ..files import sweep_stale
 from . import document_check
 from . import schema as S
 from .document import Project, ProjectLocation
@@ -63,13 +64,26 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         reason = "the disk is full" if exc.errno == 28 else exc.strerror or str(exc)
         raise ProjectFileError(f"Could not save '{path}': {reason}. The previous version is "
                                "unchanged.") from None
+    except BaseException:  # Ctrl+C / SIGTERM mid-write: no half-written temp file stays
+        tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(path.parent)
+
+
+def _same_content(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
 
 
 def _rotate_backups(loc: ProjectLocation, keep: int) -> None:
     if not loc.file.exists() or keep <= 0:
         return
     loc.backups_dir.mkdir(parents=True, exist_ok=True)
+    existing = sorted(loc.backups_dir.glob(f"{loc.file.stem}-*{loc.file.suffix}"))
+    if existing and _same_content(existing[-1], loc.file):
+        return  # a killed save already kept this version: older distinct ones stay
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
     target = loc.backups_dir / f"{loc.file.stem}-{stamp}{loc.file.suffix}"
     try:
@@ -164,6 +178,7 @@ def load(path: str | Path, *, recover: bool = False) -> Project:
     """Open a bundle or plain .otio file. ``project.recovery_available`` tells whether an
     autosave newer than the project exists; ``recover=True`` opens that instead."""
     loc = ProjectLocation.for_path(path)
+    sweep_stale(loc.file.parent)  # temp files of saves that were killed mid-write
     source = loc.recovery_file if recover else loc.file
     if recover and not source.exists():
         raise ProjectFileError(f"There is no recovery file for '{loc.file}'.")
@@ -217,6 +232,7 @@ class Autosaver(QObject):
     """
 
     saved = Signal(object)  # the recovery file's Path, after a background write
+    failed = Signal(str)  # why a write failed (``failures``: how many in a row)
 
     def __init__(self, project: Project, delay_s: float = 3.0,
                  parent: QObject | None = None, *, max_wait_s: float = 30.0) -> None:
@@ -230,7 +246,8 @@ class Autosaver(QObject):
         self.timer.setSingleShot(True)
         self.timer.setInterval(int(delay_s * 1000))
         self.timer.timeout.connect(self.tick_async)
-        self.last_error: str | None = None
+        self.last_error: str | None = None  # the last write's failure; None once one works
+        self.failures = 0  # failed writes in a row
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
         self._pending: Future | None = None
         if delay_s > 0:
@@ -260,10 +277,11 @@ class Autosaver(QObject):
             return None
         try:
             written = autosave(self.project)
-        except ProjectFileError as exc:
-            self.last_error = str(exc)
+        except (ProjectFileError, OSError) as exc:
+            self._failed(exc)
             return None
         self._done(self.project.revision)
+        self._succeeded()
         return written
 
     def tick_async(self) -> Future | None:
@@ -297,9 +315,20 @@ class Autosaver(QObject):
     def _written(self, future: Future) -> None:
         exc = future.exception()
         if exc is not None:
-            self.last_error = str(exc)
+            self._failed(exc)
         elif future.result() is not None:
+            self._succeeded()
             self.saved.emit(future.result())  # queued to the GUI thread by Qt
+
+    def _failed(self, exc: BaseException) -> None:
+        self.last_error = " ".join(str(exc).split()) or type(exc).__name__
+        self.failures += 1
+        self._last = -1  # the edits are not protected: try again at the next chance
+        self.failed.emit(self.last_error)  # queued to the GUI thread by Qt
+
+    def _succeeded(self) -> None:
+        self.last_error = None
+        self.failures = 0
 
     def wait(self, timeout: float = 30.0) -> None:
         """Let a background write in flight finish."""
