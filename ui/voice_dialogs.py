@@ -492,7 +492,10 @@ class DialoguePanel(QDialog):
         for row, job in enumerate(pending.jobs[:self.table.rowCount()]):
             status = "cached" if job.cached_from and job.status == "succeeded" else job.status
             self._set_status(status, row)
-            seconds = (job.info or {}).get("duration")
+            info = job.info or {}
+            if "lines" in info and pending.batch is not None:  # one multi-speaker request
+                info = info["lines"][pending.batch.lines[row].line_index]
+            seconds = info.get("duration")
             if seconds:
                 self.table.item(row, 4).setText(f"{float(seconds):.2f} s")
         if pending.placed:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from aladdin_studio.jobs.kinds import JobKind, JobStopped, KindLimits, register_kind
 
 from .errors import VoiceInputError, VoiceRateLimited
-from .providers.base import PROVIDERS, SoundRequest, SpeechRequest
+from .providers.base import PROVIDERS, DialogueRequest, SoundRequest, SpeechRequest
 from .providers.factory import get_provider
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["KIND", "VoicePayload", "cost_estimate"]
 
-OPS = ("speech", "sfx")
+OPS = ("speech", "dialogue", "sfx")
+DIALOGUE_MODELS = ("eleven_v3",)  # models ElevenLabs' text_to_dialogue speaks
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,16 @@ class VoicePayload:
         return cls(op=str(data["op"]), provider=str(data["provider"]),
                    request=dict(data["request"]), label=str(data.get("label") or ""))
 
-    def parsed(self) -> SpeechRequest | SoundRequest:
+    def parsed(self) -> SpeechRequest | DialogueRequest | SoundRequest:
         if self.op not in OPS:
             raise VoiceInputError(f"Unknown voice job '{self.op}'.")
         if self.provider not in PROVIDERS:
             raise VoiceInputError(f"Unknown voice provider '{self.provider}'.")
+        if self.op == "dialogue" and self.provider != "elevenlabs":
+            raise VoiceInputError("Multi-speaker dialogue requests need ElevenLabs.")
+        kind = {"speech": SpeechRequest, "dialogue": DialogueRequest, "sfx": SoundRequest}
         try:
-            return (SpeechRequest if self.op == "speech" else SoundRequest).from_dict(
-                self.request)
+            return kind[self.op].from_dict(self.request)
         except (KeyError, TypeError, ValueError) as exc:
             raise VoiceInputError(f"Bad voice request: {exc}") from None
 
@@ -69,6 +72,8 @@ class VoicePayload:
             return "espeak-ng" if self.op == "speech" else "procedural-sfx"
         if self.op == "sfx":
             return "eleven_text_to_sound_v2"
+        if self.op == "dialogue":
+            return str(self.request["lines"][0].get("settings", {}).get("model") or "eleven_v3")
         return str(self.request.get("settings", {}).get("model") or "eleven_multilingual_v2")
 
 
@@ -80,6 +85,8 @@ def cost_estimate(payload: VoicePayload) -> float:
     req = payload.parsed()
     if isinstance(req, SoundRequest):
         return cost_of(int(round(req.duration * SFX_CREDITS_PER_SECOND)), payload.model())
+    if isinstance(req, DialogueRequest):
+        return cost_of(sum(len(line.text) for line in req.lines), payload.model())
     return cost_of(len(req.text), payload.model())
 
 
@@ -107,6 +114,8 @@ def _run(job: Job, ctx: JobContext) -> dict[str, Any] | None:
     payload = VoicePayload.from_dict(job.payload)
     request = payload.parsed()
     provider = get_provider(payload.provider, ctx.settings)
+    if isinstance(request, DialogueRequest):
+        return _run_dialogue(job, ctx, payload, request, provider)
     if isinstance(request, SpeechRequest):
         ctx.progress(0.1, f"Speaking with {payload.model()}", status="running")
         out = ctx.media_dir() / f"voice-{_slug(request.voice.name)}-{job.id[:8]}.wav"
@@ -126,6 +135,39 @@ def _run(job: Job, ctx: JobContext) -> dict[str, Any] | None:
     return {"output_path": str(result.path), "actual_cost": result.cost,
             "remote_id": result.request_id or None, "model": result.model,
             "info": {**result.to_dict(), "label": payload.label, "media": media}}
+
+
+def _run_dialogue(job: Job, ctx: JobContext, payload: VoicePayload, request: DialogueRequest,
+                  provider: Any) -> dict[str, Any]:
+    """One text_to_dialogue request; ``info["lines"]`` holds each line's own result."""
+    from . import audio
+
+    ctx.progress(0.1, f"Speaking {len(request.lines)} lines with {payload.model()}",
+                 status="running")
+    outs = [ctx.media_dir() / f"voice-{_slug(line.voice.name)}-{job.id[:8]}-{n + 1}.wav"
+            for n, line in enumerate(request.lines)]
+    try:
+        results = provider.dialogue(request.lines, outs)
+    except VoiceRateLimited as exc:
+        _back_off(job, ctx, exc)
+        raise JobStopped from None
+    lines = [{**r.to_dict(), "media": audio.wav_info(r.path)} for r in results]
+    return {"output_path": str(results[0].path), "actual_cost": sum(r.cost for r in results),
+            "remote_id": results[0].request_id or None, "model": results[0].model,
+            "info": {"lines": lines, "label": payload.label,
+                     "characters": sum(r.characters for r in results),
+                     "duration": sum(r.duration for r in results)}}
+
+
+def line_output(job: Job, index: int) -> tuple[Path, dict[str, Any]]:
+    """Line ``index`` of a finished job: a speech job's one result, or a dialogue job's
+    ``index``-th line."""
+    path, info = output(job)
+    lines = info.get("lines")
+    if lines is None:
+        return path, info
+    line = dict(lines[index])
+    return Path(line["path"]), line
 
 
 def _back_off(job: Job, ctx: JobContext, exc: VoiceRateLimited) -> None:

@@ -23,13 +23,15 @@ def batch_to_dict(batch: DialogueBatch) -> dict[str, Any]:
             "provider": batch.provider, "project": batch.project,
             "new_characters": [c.to_dict() for c in batch.new_characters],
             "lines": [{"line": p.line.to_dict(), "character": p.character.to_dict(),
-                       "settings": p.settings.to_dict(), "job_id": p.job_id}
+                       "settings": p.settings.to_dict(), "job_id": p.job_id,
+                       "line_index": p.line_index}
                       for p in batch.lines]}
 
 
 def batch_from_dict(data: dict[str, Any]) -> DialogueBatch:
     lines = [LinePlan(ScriptLine(**d["line"]), Character.from_dict(d["character"]),
-                      TTSSettings.from_dict(d["settings"]), d["job_id"]) for d in data["lines"]]
+                      TTSSettings.from_dict(d["settings"]), d["job_id"],
+                      int(d.get("line_index", 0))) for d in data["lines"]]
     return DialogueBatch(data["scene"], lines, float(data["start"]), float(data["gap"]),
                          [Character.from_dict(c) for c in data.get("new_characters", [])],
                          data.get("provider", "local"), data.get("project", ""))

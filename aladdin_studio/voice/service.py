@@ -23,7 +23,7 @@ from aladdin_studio import paths
 from ..timeline import commands as C
 from ..timeline.document import Project
 from .errors import VoiceInputError
-from .jobs import VoicePayload, output
+from .jobs import VoicePayload, line_output, output
 from .library import VoiceLibrary, characters, find_character, new_character, set_character_command
 from .placement import (
     PlacedLine,
@@ -33,7 +33,13 @@ from .placement import (
     place_sfx_command,
 )
 from .profiles import Character, TTSSettings, VoiceProfile, describe_character
-from .providers.base import Preview, SoundRequest, SpeechRequest, SpeechResult
+from .providers.base import (
+    DialogueRequest,
+    Preview,
+    SoundRequest,
+    SpeechRequest,
+    SpeechResult,
+)
 from .providers.factory import get_provider, provider_name
 from .script import ScriptLine
 
@@ -51,6 +57,7 @@ class LinePlan:
     character: Character
     settings: TTSSettings
     job_id: str = ""
+    line_index: int = 0  # which line of a multi-speaker dialogue job
 
 
 @dataclass
@@ -205,13 +212,35 @@ class VoiceService:
         """Queue one voice job per line; the batch says where they land."""
         queue = self._queue()
         plans, created = self.plan_script(project, scene, lines, overrides)
+        if self._as_dialogue(plans):  # one text_to_dialogue request for the whole scene
+            request = DialogueRequest([SpeechRequest(p.line.text, p.character.voice,
+                                                     p.settings, p.line.emotion)
+                                       for p in plans])
+            payload = VoicePayload("dialogue", self.provider_name, request.to_dict(),
+                                   f"Dialogue: {len(plans)} lines, "
+                                   f"{len({p.character.name for p in plans})} speakers")
+            job_id = queue.submit(payload, project_path).id
+            for i, plan in enumerate(plans):
+                plan.job_id, plan.line_index = job_id, i
         for i, plan in enumerate(plans):
+            if plan.job_id:
+                continue
             previous = plans[i - 1].line.text if i > 0 else ""
             nxt = plans[i + 1].line.text if i + 1 < len(plans) else ""
             plan.job_id = queue.submit(self._speech_payload(plan, previous, nxt),
                                        project_path).id
         return DialogueBatch(scene.name, plans, start, gap, created, self.provider_name,
                              str(Path(project_path).absolute()))
+
+    def _as_dialogue(self, plans: list[LinePlan]) -> bool:
+        """ElevenLabs speaks a multi-speaker scene in one request when every line uses a
+        model that offers text_to_dialogue (eleven_v3) with the same seed."""
+        from .jobs import DIALOGUE_MODELS
+
+        return (self.provider_name == "elevenlabs" and len(plans) > 1
+                and len({p.character.name for p in plans}) > 1
+                and all(p.settings.model in DIALOGUE_MODELS for p in plans)
+                and len({p.settings.seed for p in plans}) == 1)
 
     def _queue(self) -> JobQueue:
         if self.queue is None:
@@ -243,8 +272,9 @@ class VoiceService:
 
     @staticmethod
     def failures(jobs: list[Job]) -> list[str]:
+        unique = {j.id: j for j in jobs}  # a multi-speaker job carries several lines
         return [f"{j.payload.get('label') or j.id[:8]}: {j.error_message or j.status}"
-                for j in jobs if j.status != "succeeded"]
+                for j in unique.values() if j.status != "succeeded"]
 
     def place_command(self, project: Project, batch: DialogueBatch,
                       scene: otio.schema.Timeline | None = None) -> C.Macro:
@@ -254,15 +284,17 @@ class VoiceService:
         if bad:
             raise VoiceInputError(f"{len(bad)} line(s) failed: " + "; ".join(bad))
         scene = scene or project.scene(batch.scene)
-        placed = [self._placed(plan.line, plan.character.name, plan.settings, job)
+        placed = [self._placed(plan.line, plan.character.name, plan.settings, job,
+                               plan.line_index)
                   for plan, job in zip(batch.lines, jobs, strict=True)]
         extra = [set_character_command(project, c) for c in batch.new_characters]
         return _chain_characters(project, place_lines_command(
             project, scene, placed, start=batch.start, gap=batch.gap), extra)
 
     @staticmethod
-    def _placed(line: ScriptLine, character: str, settings: TTSSettings, job: Job) -> PlacedLine:
-        path, info = output(job)
+    def _placed(line: ScriptLine, character: str, settings: TTSSettings, job: Job,
+                index: int = 0) -> PlacedLine:
+        path, info = line_output(job, index)
         result = SpeechResult.from_dict({**info, "path": str(path)})
         if job.cached_from:
             result.cost, result.characters = 0.0, 0

@@ -147,3 +147,46 @@ def test_elevenlabs_script_with_rate_limit_backoff_and_quota_message(project, vo
     assert job.status == "failed" and job.error_kind == "VoiceQuotaError"
     assert "quota exceeded" in job.error_message and job.attempts == 0
     assert len(elevenlabs.calls("tts_timestamps")) == 1
+
+
+def test_a_multi_speaker_scene_on_eleven_v3_is_one_text_to_dialogue_request(
+        project, voice_queue, elevenlabs, tmp_path):
+    from conftest import EL_KEY
+
+    from aladdin_studio.voice.profiles import TTSSettings, VoiceProfile
+
+    settings = Settings(max_generations_per_hour=500, elevenlabs_api_key=EL_KEY)
+    queue = voice_queue(settings)
+    service = VoiceService(queue, settings, library=VoiceLibrary(tmp_path / "v.json"))
+    doc = load(project)
+    stack = UndoStack(doc)
+    for name, voice_id in (("Aladdin", "pNInz6obpgDQGcFmaJgB"),
+                           ("Jasmine", "21m00Tcm4TlvDq8ikWAM"),
+                           ("Genie", "VR6AewLTigWG4xSOukaG")):
+        voice = VoiceProfile(name, provider="elevenlabs", voice_id=voice_id)
+        stack.push(service.assign_command(doc, name, voice, tts=TTSSettings(model="eleven_v3")))
+    scene = doc.scenes[0]
+    batch = service.submit_script(doc, project, scene, parse_script(SCRIPT), start=0.5)
+    assert len(set(batch.job_ids)) == 1  # one request for the five lines
+    jobs = service.wait(batch.job_ids, timeout=30)
+    assert jobs[0].status == "succeeded", jobs[0].error_message
+    assert len(elevenlabs.calls("dialogue_timestamps")) == 1
+    assert not elevenlabs.calls("tts_timestamps")
+    body = elevenlabs.calls("dialogue_timestamps")[0].body
+    assert body["model_id"] == "eleven_v3"
+    assert body["inputs"][1]["text"] == "[worried] Not a minute later?"  # v3 audio tag
+    stack.push(service.place_command(doc, batch))
+    clips = dialogue_clips(scene)
+    assert len(clips) == 5 and len(spans(scene)) == 5
+    texts = [c.text for c in scene_cues(scene)]
+    assert texts[0] == "We leave at dawn." and texts[1] == "Not a minute later?"
+    prov = [S.to_py(c.media_reference.metadata["aladdin"]["provenance"]) for c in clips]
+    assert [p["voice_id"] for p in prov[:2]] == ["pNInz6obpgDQGcFmaJgB", "21m00Tcm4TlvDq8ikWAM"]
+    billed = sum(p["characters_billed"] for p in prov)
+    assert billed == jobs[0].info["characters"] and jobs[0].actual_cost == pytest.approx(
+        billed * 0.0003)
+    # each line is cut at its voice segment: its clip is about as long as its own speech
+    for clip, line in zip(clips, parse_script(SCRIPT), strict=True):
+        seconds = clip.source_range.duration.to_seconds()
+        chars = len(line.text) + (len(line.emotion) + 3 if line.emotion else 0)
+        assert seconds == pytest.approx(0.15 + chars * 0.065, abs=0.1)

@@ -12,8 +12,8 @@ from typing import Any, Protocol
 from ..profiles import TTSSettings, VoiceProfile
 from ..timing import Word
 
-__all__ = ["PROVIDERS", "Preview", "SoundRequest", "SpeechRequest", "SpeechResult",
-           "VoiceProvider", "request_hash"]
+__all__ = ["PROVIDERS", "DialogueRequest", "Preview", "SoundRequest", "SpeechRequest",
+           "SpeechResult", "VoiceProvider", "request_hash"]
 
 PROVIDERS = ("elevenlabs", "local")
 
@@ -56,6 +56,24 @@ class SpeechRequest:
             data.pop("previous_text")
             data.pop("next_text")
         return request_hash("speech", provider, data)
+
+
+@dataclass
+class DialogueRequest:
+    """Several speakers' lines spoken in one request (ElevenLabs ``text_to_dialogue``)."""
+
+    lines: list[SpeechRequest]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lines": [line.to_dict() for line in self.lines]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DialogueRequest:
+        return cls([SpeechRequest.from_dict(d) for d in data["lines"]])
+
+    def cache_key(self, provider: str) -> str:
+        return request_hash("dialogue", provider,
+                            {"lines": [line.cache_key(provider) for line in self.lines]})
 
 
 @dataclass

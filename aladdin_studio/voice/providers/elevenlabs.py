@@ -186,6 +186,59 @@ class ElevenLabsProvider:
                             cost=cost_of(chars, s.model), seed=s.seed,
                             extra={"sent_text": text})
 
+    def dialogue(self, requests: list[SpeechRequest], outs: list[Path]) -> list[SpeechResult]:
+        """A multi-speaker scene in one ``text_to_dialogue`` request (eleven_v3), cut into one
+        WAV per line at the voice segments, each with its own words from the alignment."""
+        import numpy as np
+        from elevenlabs.types import DialogueInput
+
+        if not requests:
+            raise VoiceInputError("There are no lines to speak.")
+        texts, inputs = [], []
+        for request in requests:
+            if not request.voice.voice_id:
+                raise VoiceInputError(f"Voice '{request.voice.name}' has no ElevenLabs voice id.")
+            text, _ = self._text_and_settings(request)  # v3: the emotion as an audio tag
+            texts.append(text)
+            inputs.append(DialogueInput(text=text, voice_id=request.voice.voice_id))
+        model = requests[0].settings.model
+        kwargs: dict[str, Any] = {"inputs": inputs, "model_id": model,
+                                  "output_format": OUTPUT_FORMAT}
+        if requests[0].settings.seed is not None:
+            kwargs["seed"] = int(requests[0].settings.seed)
+        raw = self._call(self.client.text_to_dialogue.with_raw_response.convert_with_timestamps,
+                         **kwargs)
+        data = raw.data
+        headers = {k.lower(): v for k, v in dict(raw.headers).items()}
+        samples = audio.decode(base64.b64decode(data.audio_base_64))
+        align = data.alignment or data.normalized_alignment
+        segments = {s.dialogue_input_index: s for s in (data.voice_segments or [])}
+        results = []
+        for n, (request, text, out) in enumerate(zip(requests, texts, outs, strict=True)):
+            seg = segments.get(n)
+            if seg is None:
+                raise VoiceUnavailable(f"ElevenLabs returned no audio for line {n + 1}.")
+            a = int(seg.start_time_seconds * audio.RATE)
+            b = max(a + 1, int(seg.end_time_seconds * audio.RATE))
+            part = np.asarray(samples[a:b])
+            audio.write_wav(out, part)
+            words = []
+            if align is not None:
+                lo, hi = seg.character_start_index, seg.character_end_index
+                off = seg.start_time_seconds
+                words = words_from_alignment(
+                    list(align.characters[lo:hi]),
+                    [t - off for t in align.character_start_times_seconds[lo:hi]],
+                    [t - off for t in align.character_end_times_seconds[lo:hi]])
+            chars = len(text)
+            results.append(SpeechResult(
+                path=Path(out), duration=audio.duration(part), words=words,
+                estimated=align is None, provider=self.name, model=model,
+                voice_id=request.voice.voice_id, request_id=headers.get("request-id", ""),
+                characters=chars, cost=cost_of(chars, model), seed=request.settings.seed,
+                extra={"sent_text": text, "dialogue_line": n}))
+        return results
+
     def sound(self, request: SoundRequest, out: Path) -> SpeechResult:
         if not request.prompt.strip():
             raise VoiceInputError("Describe the sound effect.")
