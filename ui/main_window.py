@@ -66,6 +66,9 @@ def remember_project(path: Path) -> None:
     try_register(path)  # the automation API addresses projects by their registry id
 
 
+AUTOSAVE_DIALOG_AFTER = 3  # failed autosaves in a row before a dialog says so
+
+
 class MainWindow(QMainWindow):
     def __init__(self, project: Project, autosave_s: float = 3.0, *,
                  settings: Any = None, ask_recovery: bool = True,
@@ -90,6 +93,7 @@ class MainWindow(QMainWindow):
         self.project_lock: project_lock.ProjectLock | None = None  # held while it is open
         self._take_lock(project)
         self.recovery_prompt: QMessageBox | None = None
+        self.autosave_prompt: QMessageBox | None = None  # "Autosave Is Failing"
         self.save_prompt: QMessageBox | None = None
         self._close_confirmed = False
         self._build_docks()
@@ -272,12 +276,36 @@ class MainWindow(QMainWindow):
             self.autosaver.close()
             self.autosaver.deleteLater()
         self.autosaver = project_io.Autosaver(project, self._autosave_s, self)
+        self.autosaver.failed.connect(self._autosave_failed)
+        self.autosaver.saved.connect(self._autosave_worked)
+        self._autosave_warned = False
         if project.location is not None:
             remember_project(project.location.file if not project.location.bundle
                              else project.location.root)
         for warning in project.warnings:
             self.statusBar().showMessage(warning, 8000)
         self.refresh()
+
+    def _autosave_failed(self, reason: str) -> None:
+        """A status-bar warning each time; a dialog once after AUTOSAVE_DIALOG_AFTER
+        failures in a row (until an autosave works again)."""
+        self.statusBar().showMessage(f"Autosave failed: {reason} Save the project to keep "
+                                     "your edits.", 15000)
+        failures = self.autosaver.failures if self.autosaver is not None else 1
+        if failures >= AUTOSAVE_DIALOG_AFTER and not self._autosave_warned:
+            self._autosave_warned = True
+            box = QMessageBox(QMessageBox.Icon.Warning, "Autosave Is Failing",
+                              f"The last {failures} autosaves of '{self.project.name}' "
+                              f"failed:\n\n{reason}\n\nYour edits since the last save are "
+                              "not protected against a crash. Save the project (or Save As "
+                              "somewhere else) to keep them.", QMessageBox.StandardButton.Ok,
+                              self)
+            box.setObjectName("autosave-failed")
+            self.autosave_prompt = box
+            box.open()
+
+    def _autosave_worked(self, _path: object = None) -> None:
+        self._autosave_warned = False
 
     def _take_lock(self, project: Project) -> bool:
         """Hold ``project``'s writer lock (CLI writes are refused while it is open) and let
@@ -530,9 +558,13 @@ class MainWindow(QMainWindow):
         """Save / Discard / Cancel with unsaved edits (non-blocking, so tests can answer
         it); after Save or Discard ``then`` runs (default: close the window)."""
         buttons = QMessageBox.StandardButton
-        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
-                          f"Save the changes to '{self.project.name}' before {doing}?\n\n"
-                          "If you don't save, your changes since the last save are lost.",
+        text = (f"Save the changes to '{self.project.name}' before {doing}?\n\n"
+                "If you don't save, your changes since the last save are lost.")
+        failed = self.autosaver.last_error if self.autosaver is not None else None
+        if failed:
+            text += (f"\n\nThe last autosave failed ({failed}), so there is no recovery "
+                     "copy of these changes either.")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes", text,
                           buttons.Save | buttons.Discard | buttons.Cancel, self)
         box.setObjectName("save-prompt")
         box.setDefaultButton(buttons.Save)
