@@ -3,7 +3,8 @@ namespace) or an HTTP/1.1 fault injector between boto3 and the S3 server.
 
 In HTTP mode every request gets its own upstream connection (``Connection: close`` is added),
 so a fault hits exactly one request. ``decide(method, target, index)`` returns None (forward),
-``"reset"`` (half the body is forwarded, then both sides are reset), ``"stall"`` (the
+``"reset"`` (half the body is forwarded, then both sides are reset), ``"delay"`` (the request
+is held for ``stall_s`` seconds, then served normally), ``"stall"`` (the
 response is held back for ``stall_s`` seconds, then the connection is dropped) or ``"500"``
 (an S3-style InternalError is answered without reaching the server) or
 ``"http:STATUS:Code"`` (that S3 error, e.g. ``"http:403:InvalidAccessKeyId"``).
@@ -123,6 +124,8 @@ class TcpProxy:
                                + (b"" if method == "HEAD" else body))
                 client.close()
                 return
+            if fault == "delay":
+                time.sleep(self.stall_s)
             kept = [line for line in lines if not line.lower().startswith(b"connection:")]
             upstream = self.connect()
             upstream.sendall(b"\r\n".join([*kept, b"Connection: close"]) + b"\r\n\r\n")

@@ -1,0 +1,80 @@
+"""The publish job kind in the real queue (SqliteHuey + embedded consumer): per-file progress
+in the ledger, cancel mid-upload leaving the stored parts, and the next publish resuming."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from boto3.s3.transfer import TransferConfig
+from conftest import r2_settings, random_file
+
+from aladdin_studio.jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey
+from aladdin_studio.publish import r2 as R2
+from aladdin_studio.publish.job_kind import PublishPayload
+
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def queue_for(tmp_path: Path):
+    consumers: list[EmbeddedConsumer] = []
+
+    def make(settings) -> JobQueue:
+        queue = JobQueue(make_huey(settings, path=tmp_path / "queue.sqlite3"),
+                         JobStore(tmp_path / "jobs.sqlite3"), None, settings, backoff_base=0.05)
+        consumer = EmbeddedConsumer(queue.huey, 2, queue=queue, tick=0.05)
+        consumer.start()
+        consumers.append(consumer)
+        return queue
+
+    yield make
+    for consumer in consumers:
+        assert consumer.close(15)
+
+
+def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return value
+
+
+def test_cancel_mid_upload_then_publish_again_resumes(
+        xdg, sample_project, s3_server, bucket, s3, proxy_to, queue_for, monkeypatch):
+    monkeypatch.setattr(R2, "default_transfer_config", lambda: TransferConfig(
+        multipart_threshold=5 * MB, multipart_chunksize=5 * MB, max_concurrency=1))
+    slow = proxy_to(lambda m, t, i: "delay" if m == "PUT" and "partNumber=" in t else None,
+                    stall_s=0.4)
+    queue = queue_for(r2_settings(slow.url, bucket))
+    render = random_file(sample_project / "renders" / "Scene-1.mp4", 26 * MB, seed=8)
+    payload = PublishPayload(project=str(sample_project), render=str(render),
+                             destination="r2")
+    job = queue.submit(payload, sample_project / "project.otio")
+    files = wait_for(lambda: [f for f in (queue.store.get(job.id).info or {}).get("files", [])
+                              if f["done"] >= 10 * MB], what="two parts")
+    assert files[0]["status"] == "uploading" and files[0]["size"] == 26 * MB
+    queue.cancel(job.id)
+    wait_for(lambda: not any(t.name.startswith("r2-part") for t in threading.enumerate()),
+             what="the part threads to stop")
+    assert queue.store.get(job.id).status == "cancelled"
+    uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert len(uploads) == 1  # kept for the next publish; nothing under the final key
+    stored = s3.list_parts(Bucket=bucket, Key=uploads[0]["Key"],
+                           UploadId=uploads[0]["UploadId"]).get("Parts", [])
+    assert 2 <= len(stored) < 6
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+    again = queue.submit(payload, sample_project / "project.otio")
+    done = wait_for(lambda: (j := queue.store.get(again.id)).done and j, what="the publish")
+    assert done.status == "succeeded", done.error_message
+    result = done.info["publish"]["files"][0]
+    assert result["resumed_parts"] == len(stored) and result["parts"] == 6
+    assert result["uploaded_bytes"] == 26 * MB - len(stored) * 5 * MB
+    head = s3.head_object(Bucket=bucket, Key=result["key"])
+    assert head["ContentLength"] == 26 * MB and head["Metadata"]["sha256"] == result["sha256"]
+    assert Path(done.output_path).is_file()  # the local manifest beside the render
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
