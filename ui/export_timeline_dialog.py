@@ -4,11 +4,12 @@ output-path guard included); the notes it returns are shown to the user."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import AladdinError
+from ..timeline.document import Project
 from ..timeline.errors import TimelineError
 from ..timeline.interchange import export
 from .dialog_dirs import remember_dir, start_dir
@@ -44,7 +46,7 @@ EXTENSION_FORMATS = {ext: fmt for fmt, (_label, ext) in FORMAT_LABELS.items()}
 class ExportTimelineDialog(QDialog):
     """Format, scene and file; :meth:`export_to` does the work (tests call it directly)."""
 
-    exported = Signal(str, list)  # path, notes
+    exported = Signal(str, list)  # path, notes (also after a background export)
 
     def __init__(self, ctx: EditorContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +54,12 @@ class ExportTimelineDialog(QDialog):
         self.setObjectName("export-timeline-dialog")
         self.ctx = ctx
         self.result_box: QMessageBox | None = None
+        self.pending: Future | None = None  # a background export
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-timeline")
+        pool = self._pool
+        self.destroyed.connect(lambda *_: pool.shutdown(wait=False))
+        self._poll = QTimer(self, interval=100)
+        self._poll.timeout.connect(self._check)
         self.format = QComboBox()
         for fmt, (label, _ext) in FORMAT_LABELS.items():
             self.format.addItem(label, fmt)
@@ -130,23 +138,51 @@ class ExportTimelineDialog(QDialog):
 
     def _export_clicked(self) -> None:
         fmt, path = self.chosen()
-        if self.export_to(fmt, path, self.scene.currentData()) is not None:
-            self.accept()
+        self.export_to(fmt, path, self.scene.currentData(), background=True)
 
-    def export_to(self, fmt: str, path: str, scene: str | None = None) -> list[str] | None:
-        """Export; shows the notes (or the error) in a message box. None when refused."""
+    def export_to(self, fmt: str, path: str, scene: str | None = None, *,
+                  background: bool = False) -> list[str] | None:
+        """Export; shows the notes (or the error) in a message box and closes the dialog.
+        Returns the notes, None when refused. With ``background`` the writing (an OTIOZ
+        copies every media file) runs on a worker thread from a snapshot of the document,
+        so the editor stays responsive; the result arrives through ``exported``
+        and this returns None at once."""
         if not path:
             self._show(QMessageBox.Icon.Warning, "Choose a file to export to.")
             return None
         scene_name = None if scene in (None, ALL_SCENES) else scene
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        project = self.ctx.project
+        snapshot = Project(project.collection.clone(), project.location, project.name)
+        future: Future = self._pool.submit(export, snapshot, fmt, path, scene_name)
+        if not background:
+            futures_wait([future])
+            return self._finish(fmt, path, future)
+        future.request = (fmt, path)  # type: ignore[attr-defined]
+        self.pending = future
+        self.export_button.setEnabled(False)
+        self.hint.setText(f"Exporting to {path}…")
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        self._poll.start()
+        return None
+
+    def _check(self) -> None:
+        future = self.pending
+        if future is None or not future.done():
+            return
+        self._poll.stop()
+        self.pending = None
+        self.unsetCursor()
+        self.export_button.setEnabled(True)
+        fmt, path = future.request  # type: ignore[attr-defined]
+        self._format_changed()
+        self._finish(fmt, path, future)
+
+    def _finish(self, fmt: str, path: str, future: Future) -> list[str] | None:
         try:
-            notes = export(self.ctx.project, fmt, path, scene_name)
+            notes = future.result()
         except (AladdinError, TimelineError, OSError) as exc:
             self._show(QMessageBox.Icon.Warning, f"Could not export the timeline: {exc}")
             return None
-        finally:
-            QGuiApplication.restoreOverrideCursor()
         remember_dir("interchange", path)
         text = f"Exported {FORMAT_LABELS[fmt][0].split(' (')[0]} to {path}."
         if notes:
@@ -154,6 +190,8 @@ class ExportTimelineDialog(QDialog):
         self._show(QMessageBox.Icon.Information, text)
         self.exported.emit(path, list(notes))
         self.ctx.message.emit(f"Exported the timeline to {path}")
+        if self.isVisible():
+            self.accept()
         return list(notes)
 
     def _show(self, icon: QMessageBox.Icon, text: str) -> None:

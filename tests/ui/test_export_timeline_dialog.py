@@ -47,6 +47,12 @@ def test_the_output_guard_refuses_the_project_file_and_nothing_is_lost(qtbot, ct
     assert dialog.export_to("otio", str(project_file)) is None
     assert "Could not export the timeline" in dialog.result_box.text()
     assert project_file.read_bytes() == before
+    dialog.open()
+    dialog.path.setText(str(project_file))
+    dialog.export_button.click()  # the background path reports the refusal the same way
+    qtbot.waitUntil(lambda: dialog.pending is None, timeout=10_000)
+    assert "Could not export the timeline" in dialog.result_box.text()
+    assert dialog.isVisible() and project_file.read_bytes() == before
     assert dialog.export_to("otio", "") is None
     assert dialog.result_box.text() == "Choose a file to export to."
 
@@ -74,9 +80,12 @@ def test_the_typed_extension_decides_the_format_and_export_closes_the_dialog(qtb
     dialog.open()
     dialog.path.setText(str(tmp_path / "cut.xml"))  # the format combo still says OTIO
     assert dialog.chosen() == ("fcpxml", str(tmp_path / "cut.xml"))
-    dialog.export_button.click()
+    dialog.export_button.click()  # on a worker thread: the editor stays responsive
+    assert dialog.pending is not None and not dialog.export_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
     assert "<xmeml" in (tmp_path / "cut.xml").read_text()
-    assert not dialog.isVisible()
+    assert dialog.export_button.isEnabled() and "Exported Final Cut Pro 7 XML" in \
+        dialog.result_box.text()
     dialog.path.setText(str(tmp_path / "plain"))
     assert dialog.chosen() == ("otio", str(tmp_path / "plain.otio"))
 
