@@ -42,6 +42,10 @@ INTERPOLATIONS = ("smooth", "dynamic", "cut")
 # Design doc: "Maximum clip length: 7 seconds per generation".
 MAX_CLIP_SECONDS = 7.0
 MIN_CLIP_SECONDS = 1.0
+# Characters, after clean-up. Longer texts are refused, never cut behind the user's back
+# (a cut prompt is still charged for).
+TEXT_LIMITS = {"prompt": 2000, "negative prompt": 2000, "style": 200, "camera movement": 200}
+_UNCUT = 10**9
 
 FILE_FIELDS = ("image", "first_frame", "last_frame", "video", "character_ref", "location_ref")
 REQUEST_FIELDS = (
@@ -142,7 +146,8 @@ class GenerationRequest:
             raise InvalidInputError(
                 f"Unknown generation method '{self.method}'. Choose one of: {', '.join(METHODS)}."
             )
-        prompt = sanitize_prompt(self.prompt)
+        prompt = sanitize_prompt(self.prompt, max_length=_UNCUT)
+        self._check_lengths(prompt)
         self._check_duration()
         if self.aspect not in ASPECTS:
             raise InvalidInputError(
@@ -178,6 +183,43 @@ class GenerationRequest:
                 raise InvalidInputError(
                     f"Model '{entry.id}' does {entry.method}, not {self.method}."
                 )
+        if registry is not None:
+            self._check_model_prompt_limit(registry)
+
+    def _check_lengths(self, prompt: str) -> None:
+        texts = {"prompt": prompt, "negative prompt": self.negative_prompt,
+                 "style": self.style, "camera movement": self.camera}
+        for field, text in texts.items():
+            if field != "prompt":
+                text = _clean_optional(text, _UNCUT)
+            limit = TEXT_LIMITS[field]
+            if len(text) > limit:
+                raise InvalidInputError(
+                    f"The {field} is {len(text):,} characters; the limit is {limit:,}. "
+                    f"Shorten it by {len(text) - limit:,} (nothing was sent or charged).")
+
+    def _check_model_prompt_limit(self, registry: Registry) -> None:
+        """The prompt a hosted model receives must fit every model that may run the job
+        (the chosen one and its fallbacks): the user's text, and with style, motion or
+        camera hints the composed prompt too (only a final full stop may be dropped)."""
+        try:
+            chain = registry.chain(self.method, self.quality, model=self.model)
+        except Exception:  # an unknown model or tier is reported elsewhere
+            return
+        if not chain:
+            return
+        tightest = min(chain, key=lambda e: e.prompt_max_length)
+        limit = tightest.prompt_max_length
+        prompt = sanitize_prompt(self.prompt, max_length=_UNCUT)
+        what = "prompt"
+        if len(prompt) <= limit and (self.style.strip() or self.motion or self.camera.strip()):
+            prompt = sanitize_prompt(self.composed_prompt(), max_length=_UNCUT)
+            what = "prompt with its style, motion and camera hints"
+        if len(prompt) > limit:
+            raise InvalidInputError(
+                f"The {what} is {len(prompt):,} characters; model '{tightest.id}' takes at "
+                f"most {limit:,}. Shorten it by {len(prompt) - limit:,} (nothing was sent or "
+                "charged).")
 
     def _check_duration(self) -> None:
         d = self.duration
