@@ -5,10 +5,11 @@ the calling thread encodes, so decode/composite and x264 overlap on both cores. 
 compositor does not change go to the encoder as the decoder produced them (no copy).
 
 Each segment is an independent, closed-GOP file, so a long render can be split across
-workers; segments are joined by copying packets (no re-encode) while the audio master is
-encoded into the same output. Everything is written under temporary names next to the
-output and renamed at the very end: a cancelled or failed render leaves nothing under the
-output name.
+workers. Beside the video, a thread mixes, loudness-normalises and encodes the scene's sound
+into its own audio-only file (``_AudioJob``); the join then copies the packets of the video
+segments and of that audio file into the output (neither is re-encoded). Everything is
+written under temporary names next to the output and renamed at the very end: a cancelled or
+failed render leaves nothing under the output name.
 """
 
 from __future__ import annotations

@@ -107,13 +107,6 @@ def neighbours(track: otio.schema.Track, index: int) -> tuple[Any, Any]:
     return prev, nxt
 
 
-def transitions_around(track: otio.schema.Track, index: int) -> tuple[Any, Any]:
-    """The transitions directly before and after the item at ``index``, if any."""
-    prev, nxt = neighbours(track, index)
-    return (prev if isinstance(prev, Transition) else None,
-            nxt if isinstance(nxt, Transition) else None)
-
-
 def media_bounds(clip: otio.schema.Clip, rate: float) -> tuple[float, float] | None:
     """The active take's available media range as (start, end) frames, if known."""
     ref = clip.media_reference
