@@ -190,3 +190,27 @@ def test_a_multi_speaker_scene_on_eleven_v3_is_one_text_to_dialogue_request(
         seconds = clip.source_range.duration.to_seconds()
         chars = len(line.text) + (len(line.emotion) + 3 if line.emotion else 0)
         assert seconds == pytest.approx(0.15 + chars * 0.065, abs=0.1)
+
+
+def test_job_layer_retries_5xx_and_fails_422_at_once(project, voice_queue, elevenlabs,
+                                                     tmp_path):
+    from conftest import EL_KEY
+    from elevenlabs_emulator import server_error, unprocessable
+
+    settings = Settings(max_generations_per_hour=500, elevenlabs_api_key=EL_KEY)
+    queue = voice_queue(settings, workers=1)
+    service = VoiceService(queue, settings, library=VoiceLibrary(tmp_path / "v.json"))
+    doc = load(project)
+    scene = doc.scenes[0]
+    # three 500s: two retried inside the SDK (a JSON endpoint), the third by the job layer
+    elevenlabs.inject("tts_timestamps", server_error(times=3))
+    batch = service.submit_script(doc, project, scene, parse_script("BO: One more try."))
+    (job,) = service.wait(batch.job_ids, timeout=30)
+    assert job.status == "succeeded" and job.attempts == 1
+    assert len(elevenlabs.calls("tts_timestamps")) == 4
+    elevenlabs.inject("tts_timestamps", unprocessable("text is too long"))
+    batch = service.submit_script(doc, project, scene, parse_script("BO: Something else."))
+    (job,) = service.wait(batch.job_ids, timeout=30)
+    assert job.status == "failed" and job.error_kind == "VoiceInputError"
+    assert "text is too long" in job.error_message and job.attempts == 0
+    assert len(elevenlabs.calls("tts_timestamps")) == 5  # not retried

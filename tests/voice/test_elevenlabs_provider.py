@@ -96,3 +96,15 @@ def test_sound_generation(elevenlabs, tmp_path):
     out = provider(elevenlabs).sound(SoundRequest("door slam", duration=1.2), tmp_path / "s.wav")
     assert out.duration == pytest.approx(1.2, abs=0.06) and out.characters == 48
     assert elevenlabs.calls("sfx")[0].body["duration_seconds"] == 1.2
+
+
+def test_slow_answers_time_out_as_retryable(elevenlabs, tmp_path):
+    from elevenlabs_emulator import slow
+
+    from aladdin_studio.voice.errors import VoiceUnavailable
+
+    p = ElevenLabsProvider(EL_KEY, elevenlabs.base_url, timeout=0.3)
+    elevenlabs.inject("sfx", slow(1.5))
+    with pytest.raises(VoiceUnavailable, match="did not answer in time") as err:
+        p.sound(SoundRequest("door"), tmp_path / "s.wav")
+    assert err.value.retryable and not (tmp_path / "s.wav").exists()
