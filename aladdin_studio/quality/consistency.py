@@ -102,12 +102,14 @@ def load_image(path: str | Path, label: str) -> np.ndarray:
 class _FrameFeatures:
     gray: list[np.ndarray]
     features: list[tuple]
+    caches: list[dict]
 
 
 def frame_features(clip: ClipFrames) -> _FrameFeatures:
     """ORB features of the sampled frames, computed once for every reference."""
     grays = [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in clip.samples]
-    return _FrameFeatures(grays, [_orb().detectAndCompute(g, None) for g in grays])
+    return _FrameFeatures(grays, [_orb().detectAndCompute(g, None) for g in grays],
+                          [{} for _ in grays])
 
 
 def _face_colour(ref: Reference, frame: np.ndarray, gray: np.ndarray) -> float | None:
@@ -138,10 +140,11 @@ def check_consistency(kind: str, clip: ClipFrames, references: Sequence[tuple[st
     per_frame: list[float] = []
     parts: list[Similarity] = []
     faces_used = 0
-    for frame, gray, ft in zip(clip.samples, feats.gray, feats.features, strict=True):
+    for frame, gray, ft, cache in zip(clip.samples, feats.gray, feats.features, feats.caches,
+                                      strict=True):
         best: Similarity | None = None
         for ref in refs:
-            sim = compare(ref, frame, gray, ft)
+            sim = compare(ref, frame, gray, ft, cache)
             if subject:
                 face = _face_colour(ref, frame, gray)
                 if face is not None:
@@ -216,7 +219,8 @@ def frame_match(image: np.ndarray, frame: np.ndarray) -> float:
     b = cv2.cvtColor(cv2.resize(frame, small, interpolation=cv2.INTER_AREA),
                      cv2.COLOR_BGR2GRAY)
     direct = ssim(a, b)
-    aligned = compare(reference_from(covered, "frame", subject=False, side=w), frame).ssim
+    aligned = compare(reference_from(covered, "frame", subject=False, side=min(w, 480)),
+                      frame).ssim
     colour = _intersection(_lab_hist(covered, None), _lab_hist(frame, None))
     return float(max(direct, aligned or 0.0) * colour)
 

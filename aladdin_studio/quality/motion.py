@@ -54,7 +54,8 @@ def _shifts(small: np.ndarray) -> np.ndarray:
 
 
 def _divergence(small: np.ndarray, step: int = 1) -> np.ndarray:
-    """Per frame, the 99th percentile of |div(flow)| from the previous frame (DIS flow)."""
+    """Per frame, the 99th percentile of |div(flow)| from ``step`` frames before (DIS
+    flow), shared by the frames of that step."""
     n = len(small)
     out = np.zeros(n)
     if n < 2:
@@ -64,7 +65,7 @@ def _divergence(small: np.ndarray, step: int = 1) -> np.ndarray:
         flow = dis.calc(small[i - step], small[i], None)
         du = np.gradient(flow[..., 0], axis=1)
         dv = np.gradient(flow[..., 1], axis=0)
-        out[i] = float(np.percentile(np.abs(du + dv), 99))
+        out[i - step + 1: i + 1] = float(np.percentile(np.abs(du + dv), 99))
     return out
 
 
@@ -75,7 +76,7 @@ def motion_signals(clip: ClipFrames) -> dict[str, np.ndarray]:
         "diff": frame_differences(clip),
         "luma": small.reshape(len(small), -1).mean(axis=1),
         "shift": _shifts(small),
-        "divergence": _divergence(small),
+        "divergence": _divergence(small, 2),
     }
 
 

@@ -133,13 +133,35 @@ def _flat_hist(index: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     return h / total if total > 0 else h
 
 
-def subject_colour(ref: Reference, frame: np.ndarray, share: float = 0.3) -> float:
+def _small(frame: np.ndarray, cache: dict | None, width: int = 320) -> np.ndarray:
+    """``frame`` at ``width`` (colours need no detail), computed once per frame."""
+    if cache is not None and "small" in cache:
+        return cache["small"]
+    small = frame
+    if frame.shape[1] > width:
+        small = cv2.resize(frame, (width, round(frame.shape[0] * width / frame.shape[1])),
+                           interpolation=cv2.INTER_AREA)
+    if cache is not None:
+        cache["small"] = small
+    return small
+
+
+def _cached(cache: dict | None, key: str, make) -> np.ndarray:  # noqa: ANN001
+    if cache is None:
+        return make()
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def subject_colour(ref: Reference, frame: np.ndarray, share: float = 0.3,
+                   cache: dict | None = None) -> float:
     """How much of the subject's palette the frame's most subject-like window holds: every
     pixel is scored by how common its colour is in the subject, windows of the subject's
     shape at three sizes are slid over that map, and the best one's palette is compared
     with the subject's (each colour needs ``share`` of its expected amount)."""
     assert ref.flat_hist is not None
-    index = _quantize(frame)
+    index = _cached(cache, "index", lambda: _quantize(_small(frame, cache)))
     likeness = (ref.flat_hist / max(float(ref.flat_hist.max()), 1e-9)).astype(np.float32)
     prob = likeness[index]
     h, w = index.shape
@@ -190,8 +212,9 @@ def _containment(ref: Reference, frame_hist: np.ndarray) -> float:
 
 
 def compare(ref: Reference, frame: np.ndarray, frame_gray: np.ndarray | None = None,
-            frame_features: tuple | None = None) -> Similarity:
-    """How well ``frame`` (BGR) shows ``ref``."""
+            frame_features: tuple | None = None, cache: dict | None = None) -> Similarity:
+    """How well ``frame`` (BGR) shows ``ref``. ``cache`` (one dict per frame) keeps what
+    several references share: the small copy, its histogram and colour bins."""
     gray = frame_gray if frame_gray is not None else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     kp, desc = frame_features if frame_features is not None else \
         _orb().detectAndCompute(gray, None)
@@ -233,9 +256,10 @@ def compare(ref: Reference, frame: np.ndarray, frame_gray: np.ndarray | None = N
     # the palette must be there (matched region, or anywhere in the frame: generators
     # rarely keep a pose rigid enough for a homography); matched structure adds to it
     if ref.flat_hist is not None:
-        colour = max(colour, subject_colour(ref, frame))
+        colour = max(colour, subject_colour(ref, frame, cache=cache))
     else:
-        colour = max(colour, _containment(ref, _lab_hist(frame, None)))
+        hist = _cached(cache, "hist", lambda: _lab_hist(_small(frame, cache), None))
+        colour = max(colour, _containment(ref, hist))
     score = float(colour * (STRUCTURE_FLOOR + (1 - STRUCTURE_FLOOR) * structure))
     return Similarity(score, inliers, structure, colour, ssim_value)
 

@@ -133,7 +133,9 @@ def verify_video(path: str | Path, params: VerifyParams | None = None, *,
         timings[f"{name}_s"] = time.perf_counter() - t
 
     report(0.4, "Checking duration, size and frame rate")
+    t = time.perf_counter()
     signals = motion_signals(clip) if wanted & {"motion-quality", "fps"} else None
+    timings["signals_s"] = time.perf_counter() - t
     if "duration" in wanted:
         timed("duration", lambda: check_duration(clip, params.expected_duration,
                                                  params.max_duration))
@@ -144,7 +146,9 @@ def verify_video(path: str | Path, params: VerifyParams | None = None, *,
         timed("fps", lambda: check_fps(clip, params.expected_fps,
                                        signals["diff"] if signals else None))
     report(0.55, "Checking consistency")
+    t = time.perf_counter()
     feats = frame_features(clip) if (characters or location) else None
+    timings["features_s"] = time.perf_counter() - t
     if characters:
         timed("character", lambda: check_consistency("character-consistency", clip,
                                                      characters, feats, embedder))
@@ -160,8 +164,9 @@ def verify_video(path: str | Path, params: VerifyParams | None = None, *,
     report(0.9, "Checking clarity")
     clarity = None
     if "visual-clarity" in wanted or "bitrate" in wanted:
-        ref_img = first if first is not None else None
-        clarity = check_clarity(clip, ref_img)
+        t = time.perf_counter()
+        clarity = check_clarity(clip, first)
+        timings["clarity_s"] = time.perf_counter() - t
         if "visual-clarity" in wanted:
             checks.append(clarity)
     if "bitrate" in wanted:
