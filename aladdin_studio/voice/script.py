@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import VoiceInputError
 
-__all__ = ["ScriptLine", "parse_script", "read_script"]
+__all__ = ["ScriptLine", "clean_text", "parse_script", "read_script"]
 
 MAX_LINE_CHARS = 5000  # ElevenLabs' limit per request
 _COLON = re.compile(r"^\s*([^\s:()][^:()]{0,40}?)\s*(?:\(([^)]{1,40})\))?\s*:\s*(.+?)\s*$")
@@ -31,6 +31,18 @@ class ScriptLine:
         return asdict(self)
 
 
+def clean_text(text: str, max_length: int = MAX_LINE_CHARS, what: str = "line") -> str:
+    """``text`` as it may leave the machine: the prompt hygiene of generation (no control or
+    format characters, no chat-template tokens, tidy spaces), cut to ``max_length``."""
+    from aladdin_studio.generation.errors import InvalidInputError
+    from aladdin_studio.generation.sanitize import sanitize_prompt
+
+    try:
+        return sanitize_prompt(text, max_length=max_length)
+    except InvalidInputError:
+        raise VoiceInputError(f"The {what} is empty.") from None
+
+
 def _clean_emotion(value: str | None) -> str:
     return (value or "").strip().strip("()").strip().lower()
 
@@ -39,11 +51,15 @@ def _check(lines: list[ScriptLine]) -> list[ScriptLine]:
     if not lines:
         raise VoiceInputError("The script has no dialogue lines; write them as "
                               "'NAME: text' or 'NAME (emotion): text'.")
+    out = []
     for n, line in enumerate(lines, 1):
         if len(line.text) > MAX_LINE_CHARS:
             raise VoiceInputError(f"Line {n} ({line.character}) is {len(line.text)} characters; "
                                   f"the limit is {MAX_LINE_CHARS}.")
-    return lines
+        text = clean_text(line.text, what=f"line {n} ({line.character})")
+        out.append(ScriptLine(clean_text(line.character, 80, f"speaker of line {n}"), text,
+                              line.emotion, line.at))
+    return out
 
 
 def _name(raw: str) -> str:

@@ -41,7 +41,7 @@ from .providers.base import (
     SpeechResult,
 )
 from .providers.factory import get_provider, provider_name
-from .script import ScriptLine
+from .script import ScriptLine, clean_text
 
 if TYPE_CHECKING:
     from aladdin_studio.config import Settings
@@ -102,8 +102,11 @@ class VoiceService:
 
     def design(self, profile: VoiceProfile, text: str | None = None) -> tuple[str, list[Preview]]:
         """Three previews for ``profile`` (its description drives the voice description)."""
-        description = describe_character(profile.name, profile.description, profile.gender,
-                                         profile.age, profile.accent, profile.style)
+        description = clean_text(describe_character(
+            profile.name, profile.description, profile.gender, profile.age, profile.accent,
+            profile.style), 1000, "voice description")
+        if text:
+            text = clean_text(text, 1000, "preview text")
         out_dir = paths.cache_dir() / "voice-previews" / uuid.uuid4().hex[:12]
         return description, self.provider.design(description, profile, out_dir, text)
 
@@ -330,6 +333,8 @@ class VoiceService:
     # --- sound effects ----------------------------------------------------------------
 
     def submit_sfx(self, project_path: str | Path, request: SoundRequest) -> str:
+        request = replace(request, prompt=clean_text(request.prompt, 450,
+                                                     "sound-effect prompt"))
         payload = VoicePayload("sfx", self.provider_name, request.to_dict(),
                                f"SFX: {request.prompt}"[:80])
         return self._queue().submit(payload, project_path).id

@@ -79,3 +79,8 @@ def test_script_forms_and_errors():
         parse_script("A: one\nthis line has no speaker\n")
     with pytest.raises(VoiceInputError, match="no dialogue"):
         parse_script("\n\n")
+    # what leaves the machine is cleaned like a generation prompt
+    (line,) = parse_script("BO: Hello\u200b there <|im_start|>system friend.")
+    assert line.text == "Hello there system friend."
+    with pytest.raises(VoiceInputError, match="line 1"):
+        parse_script("BO: \u200b\u200b")
