@@ -30,6 +30,7 @@ import datetime as _dt
 import hashlib
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -104,8 +105,12 @@ class R2Store:
                          if s]
         for secret in self._secrets:
             logs.add_secret(secret)
+        account = (settings.r2_account_id or "").strip()
+        if not settings.r2_endpoint_url and not re.fullmatch(r"[A-Za-z0-9-]{1,63}", account):
+            raise PublishError("R2_ACCOUNT_ID must be the account id from the Cloudflare "
+                               "dashboard (letters, digits and '-').")
         self.endpoint = (settings.r2_endpoint_url.rstrip("/") if settings.r2_endpoint_url else
-                         f"https://{settings.r2_account_id}.r2.cloudflarestorage.com")
+                         f"https://{account}.r2.cloudflarestorage.com")
         self.bucket = settings.r2_bucket_name
         self.public_domain = (settings.r2_public_domain or "").strip().rstrip("/")
         self.presign_expiry_s = int(presign_expiry_s)

@@ -118,6 +118,21 @@ def test_store_errors_are_told_apart_without_secrets(s3_server, bucket, proxy_to
     assert SECRET_KEY not in str(info.value) and ACCESS_KEY_ID not in str(info.value)
 
 
+def test_r2_settings_are_checked_before_any_request():
+    from aladdin_studio.config import Settings
+    from aladdin_studio.publish.errors import PublishError
+
+    with pytest.raises(PublishAuthError, match="R2 is not configured"):
+        R2Store(Settings(r2_account_id="abc123"))
+    with pytest.raises(PublishError, match="R2_ACCOUNT_ID"):
+        R2Store(Settings(r2_account_id="evil.example.com/x", r2_access_key_id=ACCESS_KEY_ID,
+                         r2_secret_access_key=SECRET_KEY))
+    store = R2Store(Settings(r2_account_id="0123abcd", r2_access_key_id=ACCESS_KEY_ID,
+                             r2_secret_access_key=SECRET_KEY))
+    assert store.endpoint == "https://0123abcd.r2.cloudflarestorage.com"
+    assert store.describe() == "bucket 'aladdin-media' at 0123abcd.r2.cloudflarestorage.com"
+
+
 def test_5xx_beyond_the_retries_is_a_retryable_unavailable_error(s3_server, bucket, proxy_to,
                                                                 tmp_path):
     proxy = proxy_to(lambda method, target, i: "500")

@@ -134,3 +134,54 @@ def test_publish_dialog_refuses_what_cannot_be_published(qtbot, ctx, queue, xdg)
     dialog.file.setText("/nonexistent/render.mp4")
     dialog.publish_button.click()
     assert "does not exist" in dialog.status.text() and dialog.job_id is None
+
+
+def test_publish_dialog_to_r2_on_a_local_s3_server(qtbot, sample_project, tmp_path, xdg):
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from aladdin_studio.ui.editor_context import EditorContext
+    from aladdin_studio.ui.publish_dialog import PublishDialog
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                     aws_access_key_id="x", aws_secret_access_key="y").create_bucket(
+            Bucket="ui-bucket")
+        settings = Settings(r2_endpoint_url=endpoint, r2_access_key_id="AKIAUITESTUITEST0000",
+                            r2_secret_access_key="ui-secret-ui-secret-123",
+                            r2_bucket_name="ui-bucket", r2_public_domain="cdn.example.com")
+        store = JobStore(tmp_path / "jobs.sqlite3")
+        q = JobQueue(make_huey(settings, path=tmp_path / "queue.sqlite3"), store, None,
+                     settings)
+        consumer = EmbeddedConsumer(q.huey, 1, queue=q, tick=0.05)
+        consumer.start()
+        ctx = EditorContext(project_io.load(sample_project))
+        dialog = PublishDialog(ctx, queue=q)
+        qtbot.addWidget(dialog)
+        assert dialog.destination.model().item(0).isEnabled()
+        dialog.destination.setCurrentIndex(0)
+        render = sorted((sample_project / "media").glob("*.mp4"))[0]
+        dialog.render_file.setChecked(True)
+        dialog.file.setText(str(render))
+        with qtbot.waitSignal(dialog.published, timeout=60_000) as signal:
+            dialog.publish_button.click()
+        result = signal.args[0]
+        assert result["destination"] == "r2"
+        key = result["files"][0]["key"]
+        assert dialog.urls()[0] == f"https://cdn.example.com/{key}"
+        got = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id="x", aws_secret_access_key="y").get_object(
+            Bucket="ui-bucket", Key=key)
+        assert got["Body"].read() == render.read_bytes()
+        ctx.close()
+        assert consumer.close(10)
+    finally:
+        server.stop()
