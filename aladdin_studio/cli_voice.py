@@ -270,6 +270,7 @@ def _dialogue(args: argparse.Namespace, settings: Any) -> int:
     macro = service.place_command(project, batch, scene)
     UndoStack(project).push(macro)
     save(project)
+    service.record_usage(batch)
     clips = []
     rate = scene.metadata["aladdin"]["fps"]
     from .timeline.layout import slot_of

@@ -190,6 +190,7 @@ class VoiceController(QObject):
                             macro.commands.append(_unqueue(self.ctx.project,
                                                            pending.queued_key))
                         if self.ctx.push(macro):
+                            service.record_usage(pending.batch)
                             pending.placed = True
                             pending.clips = list(macro.clips)
                             pending.placed_after = time.monotonic() - pending.started

@@ -294,6 +294,16 @@ class VoiceService:
         return _chain_characters(project, place_lines_command(
             project, scene, placed, start=batch.start, gap=batch.gap), extra)
 
+    def record_usage(self, batch: DialogueBatch) -> None:
+        """Count the placed lines on the saved voices they used (the library's usage)."""
+        counts: dict[str, int] = {}
+        for plan in batch.lines:
+            if plan.character.voice is not None:
+                vid = plan.character.voice.voice_id
+                counts[vid] = counts.get(vid, 0) + 1
+        for vid, n in counts.items():
+            self.library.count_use(vid, n)
+
     @staticmethod
     def _placed(line: ScriptLine, character: str, settings: TTSSettings, job: Job,
                 index: int = 0) -> PlacedLine:

@@ -68,6 +68,8 @@ def test_offline_voice_dialogue_subtitles_sfx(project, tmp_path, capsys, no_keys
     doc = load(project)
     clips = dialogue_clips(doc.scenes[0])
     assert len(clips) == 5
+    code, out, _ = run(capsys, "voice", "list", "--library", "--json")
+    assert next(v for v in json.loads(out) if v["name"] == "Aladdin")["usage_count"] == 2
     voice_of = {S.get(c, "voice")["character"]: c.media_reference.metadata["aladdin"]
                 ["provenance"]["voice_id"] for c in clips}
     assert voice_of["Aladdin"] == aladdin.voice.voice_id and len(set(voice_of.values())) == 3
