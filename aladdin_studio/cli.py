@@ -372,12 +372,8 @@ def cmd_render(args: argparse.Namespace, settings: Any) -> int:
     from .timeline.output_guard import check_output_path
     from .timeline.project_io import load
 
-    try:
-        preset = (get_preset(args.preset) if args.preset else
-                  default_preset(settings.video_default_resolution, settings.video_default_fps))
-    except KeyError as exc:
-        print(f"aladdin-studio: error: {exc.args[0]}", file=sys.stderr)
-        return EXIT_USER_ERROR
+    preset = (get_preset(args.preset) if args.preset else  # PresetError: reported by main
+              default_preset(settings.video_default_resolution, settings.video_default_fps))
     project = load(args.project)
     check_output_path(project, args.output)  # before any work: never the project or its media
     plan = build_plan(project.scene(args.scene), project.resolve_media)
@@ -430,13 +426,6 @@ def _video_track(scene: Any, spec: str | None) -> Any:
                                 f"there is no track {index}.")
         return video[index - 1]
     return spec
-
-
-def _clip_at(track: Any, frame: int, rate: float) -> Any:
-    from .timeline.layout import slot_at
-
-    slot = slot_at(track, frame, rate)
-    return slot.item if slot is not None and slot.is_clip else None
 
 
 def _job_summary(job: Any) -> dict[str, Any]:
@@ -532,8 +521,10 @@ def _generate(args: argparse.Namespace, settings: Any) -> int:
     if args.new_take:
         if at is None:
             raise TimelineError("--new-take needs --at: the time of the clip to regenerate.")
-        target = service.resolve_track(scene, track)
-        clip = _clip_at(target, at, rate)
+        from .services.placement import clip_at, generation_track
+
+        target = generation_track(scene, track)
+        clip = clip_at(target, at, rate)
         if clip is None:
             raise TimelineError(f"There is no clip at {args.at:g} s on track "
                                 f"'{target.name}' to add a take to.")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["PRESETS", "Preset", "default_preset", "get_preset", "reduced"]
+from aladdin_studio.errors import AladdinError, ErrorKind
+
+__all__ = ["PRESETS", "Preset", "PresetError", "default_preset", "get_preset", "reduced"]
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,19 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
 ALIASES = {"1080p": "1080p24", "540p": "draft", "1080x1920": "vertical", "prores422": "prores"}
 
 
+class PresetError(AladdinError, KeyError):
+    """An unknown preset name (still a KeyError for older callers)."""
+
+    kind = ErrorKind.INVALID_INPUT
+
+    def __str__(self) -> str:  # the message, not KeyError's quoted repr
+        return str(self.args[0]) if self.args else ""
+
+
 def get_preset(name: str) -> Preset:
     key = ALIASES.get(name.lower(), name.lower())
     if key not in PRESETS:
-        raise KeyError(f"Unknown preset {name!r}. Presets: {', '.join(PRESETS)}.")
+        raise PresetError(f"Unknown preset {name!r}. Presets: {', '.join(PRESETS)}.")
     return PRESETS[key]
 
 

@@ -22,7 +22,7 @@ from aladdin_studio.timeline.layout import item_frames
 from aladdin_studio.timeline.media import clip_for_media
 from aladdin_studio.timeline.probe import MediaProbeError, probe
 
-__all__ = ["PlacementError", "generation_track", "media_command", "target_track"]
+__all__ = ["PlacementError", "clip_at", "generation_track", "media_command", "target_track"]
 
 
 class PlacementError(AladdinError):
@@ -68,6 +68,14 @@ def media_command(project: Project, scene: otio.schema.Timeline, paths: list[Pat
     if len(commands) == 1:
         return commands[0]
     return C.Macro(f"Add {len(commands)} Clips", commands)
+
+
+def clip_at(track: otio.schema.Track, frame: int, rate: float) -> otio.schema.Clip | None:
+    """The clip covering ``frame`` on ``track`` (e.g. the one to regenerate), if any."""
+    from aladdin_studio.timeline.layout import slot_at
+
+    slot = slot_at(track, frame, rate)
+    return slot.item if slot is not None and slot.is_clip else None
 
 
 def generation_track(scene: otio.schema.Timeline, track: object) -> otio.schema.Track:

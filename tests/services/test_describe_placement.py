@@ -7,6 +7,7 @@ import pytest
 from aladdin_studio.services.describe import describe
 from aladdin_studio.services.placement import (
     PlacementError,
+    clip_at,
     generation_track,
     media_command,
     target_track,
@@ -59,3 +60,6 @@ def test_a_generation_goes_to_the_named_or_first_video_track(sample_project):
         assert generation_track(scene, first_video.name) is first_video
         with pytest.raises(InvalidEditError, match="No track named"):
             generation_track(scene, "V9")
+        assert clip_at(first_video, 1, 24) is first_video[0]
+        end = track_end(first_video, 24)
+        assert clip_at(first_video, end + 5, 24) is None
