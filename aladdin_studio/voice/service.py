@@ -215,6 +215,7 @@ class VoiceService:
         """Queue one voice job per line; the batch says where they land."""
         queue = self._queue()
         plans, created = self.plan_script(project, scene, lines, overrides)
+        self._check_hourly_room(self._new_jobs(plans))
         if self._as_dialogue(plans):  # one text_to_dialogue request for the whole scene
             request = DialogueRequest([SpeechRequest(p.line.text, p.character.voice,
                                                      p.settings, p.line.emotion)
@@ -234,6 +235,35 @@ class VoiceService:
                                        project_path).id
         return DialogueBatch(scene.name, plans, start, gap, created, self.provider_name,
                              str(Path(project_path).absolute()))
+
+    def _new_jobs(self, plans: list[LinePlan]) -> int:
+        """How many jobs the script starts (identical earlier requests are reused)."""
+        store = self._queue().store
+        if self._as_dialogue(plans):
+            request = DialogueRequest([SpeechRequest(p.line.text, p.character.voice,
+                                                     p.settings, p.line.emotion)
+                                       for p in plans])
+            return 0 if store.find_cached(request.cache_key(self.provider_name)) else 1
+        n = 0
+        for i, plan in enumerate(plans):
+            payload = self._speech_payload(
+                plan, plans[i - 1].line.text if i > 0 else "",
+                plans[i + 1].line.text if i + 1 < len(plans) else "")
+            n += store.find_cached(payload.cache_key()) is None
+        return n
+
+    def _check_hourly_room(self, jobs: int) -> None:
+        """Refuse a script the hourly limit cannot take whole, before any line is queued
+        (the queue would refuse the line that crosses it, leaving half a scene)."""
+        from aladdin_studio.jobs.store import LimitExceeded
+
+        limit = int(self.settings.max_generations_per_hour)
+        used = self._queue().store.count_started_since(time.time() - 3600, "voice")
+        if used + jobs > limit:
+            raise LimitExceeded(
+                f"Voice line limit reached: this script needs {jobs} new line(s), and "
+                f"{max(0, limit - used)} of the {limit} per hour are left (setting "
+                "max_generations_per_hour). Lines already made are reused for free.")
 
     def _as_dialogue(self, plans: list[LinePlan]) -> bool:
         """ElevenLabs speaks a multi-speaker scene in one request when every line uses a

@@ -214,3 +214,20 @@ def test_job_layer_retries_5xx_and_fails_422_at_once(project, voice_queue, eleve
     assert job.status == "failed" and job.error_kind == "VoiceInputError"
     assert "text is too long" in job.error_message and job.attempts == 0
     assert len(elevenlabs.calls("tts_timestamps")) == 5  # not retried
+
+
+def test_the_hourly_limit_refuses_a_script_whole(project, voice_queue, tmp_path):
+    from aladdin_studio.jobs.store import LimitExceeded
+
+    queue = voice_queue(Settings(max_generations_per_hour=6))
+    service = VoiceService(queue, queue.settings, provider="local",
+                           library=VoiceLibrary(tmp_path / "v.json"))
+    doc = load(project)
+    batch = service.submit_script(doc, project, doc.scenes[0], parse_script(SCRIPT))
+    service.wait(batch.job_ids, timeout=30)
+    more = parse_script("A: one.\nB: two.\nC: three.")
+    with pytest.raises(LimitExceeded, match="1 of the 6 per hour are left"):
+        service.submit_script(doc, project, doc.scenes[0], more)
+    assert len(queue.store.list(kind="voice")) == 5  # nothing of it was queued
+    again = service.submit_script(doc, project, doc.scenes[0], parse_script(SCRIPT))
+    assert all(j.cached_from for j in service.wait(again.job_ids, timeout=30))  # free
