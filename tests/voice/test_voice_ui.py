@@ -179,3 +179,50 @@ def test_dialogue_queued_from_the_cli_lands_when_the_editor_opens(qtbot, tmp_pat
     clip = dialogue_clips(window.ctx.scene)[0]
     qtbot.waitUntil(lambda: len(clip.media_references()) == 2, timeout=WAIT_MS)
     window.generation.close()
+
+
+def test_through_elevenlabs_design_and_a_clear_quota_message(qtbot, tmp_path, project,
+                                                             elevenlabs):
+    from conftest import EL_KEY
+
+    settings = Settings(provider="local", max_generations_per_hour=500,
+                        elevenlabs_api_key=EL_KEY)
+    ctx = EditorContext(project_io.load(project), settings=settings)
+    generation = GenerationController(
+        ctx, store=JobStore(tmp_path / "jobs.sqlite3"),
+        huey=make_huey(settings, path=tmp_path / "queue.sqlite3"), poll_ms=50,
+        queue_options={"poll_interval": 0.02, "backoff_base": 0.01},
+        consumer_options={"tick": 0.05})
+    ctx.generation = generation
+    controller = VoiceController(ctx, generation, library=VoiceLibrary(tmp_path / "v.json"),
+                                 poll_ms=50)
+    try:
+        dialog = CharacterVoicesDialog(ctx, controller)
+        qtbot.addWidget(dialog)
+        assert "elevenlabs" in dialog.status.text()
+        dialog.name_edit.setText("Genie")
+        dialog.description_edit.setText("a booming, playful spirit of the lamp")
+        qtbot.mouseClick(dialog.design_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(dialog.previews) == 3, timeout=WAIT_MS)
+        assert len(elevenlabs.calls("previews")) == 1
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(dialog.assign_button, Qt.MouseButton.LeftButton)
+        (genie,) = characters(ctx.project)
+        assert genie.voice.provider == "elevenlabs"
+        assert genie.voice.voice_id == elevenlabs.calls("voice_create")[0].body[
+            "generated_voice_id"]
+
+        elevenlabs.character_limit = elevenlabs.character_count + 10  # nearly used up
+        panel = DialoguePanel(ctx, controller)
+        qtbot.addWidget(panel)
+        panel.script_edit.setPlainText("GENIE: Ten thousand years will give you such a crick "
+                                       "in the neck!")
+        qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.pending is not None and bool(panel.pending.failed),
+                        timeout=WAIT_MS)
+        assert "quota exceeded" in panel.status.text()
+        assert panel.table.item(0, 3).text() == "failed"
+        assert dialogue_clips(ctx.scene) == []
+    finally:
+        generation.close()
+        ctx.close()
