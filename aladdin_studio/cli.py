@@ -279,16 +279,16 @@ def cmd_new(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Any) -> int:
-    with _write_lock(args.project, "import"):
-        return _import(args)
+    from .services.session import ProjectSession
+
+    with ProjectSession.open(args.project, writer="aladdin-studio import") as session:
+        return _import(args, session)
 
 
-def _import(args: argparse.Namespace) -> int:
+def _import(args: argparse.Namespace, session: Any) -> int:
     from .services.media import import_command, plan_import
-    from .timeline.project_io import load, save
-    from .timeline.undo import UndoStack
 
-    project = load(args.project)
+    project = session.project
     scene = project.scene(args.scene)
     track = None
     if args.append_to:
@@ -299,9 +299,8 @@ def _import(args: argparse.Namespace) -> int:
     plan = plan_import(project, args.files)
     for _path, exc in plan.failed:
         print(f"aladdin-studio: skipped: {exc}", file=sys.stderr)
-    UndoStack(project).push(import_command(project, plan, append_to=track, scene=scene,
-                                           always=True))
-    save(project)
+    session.push(import_command(project, plan, append_to=track, scene=scene, always=True))
+    session.save()
     from .timeline.names import printable
 
     for path, _info in plan.readable:  # only once the save has succeeded
