@@ -178,7 +178,8 @@ def load(path: str | Path, *, recover: bool = False) -> Project:
     """Open a bundle or plain .otio file. ``project.recovery_available`` tells whether an
     autosave newer than the project exists; ``recover=True`` opens that instead."""
     loc = ProjectLocation.for_path(path)
-    sweep_stale(loc.file.parent)  # temp files of saves that were killed mid-write
+    for folder in (loc.file.parent, loc.media_dir):  # temporaries of killed saves/downloads
+        sweep_stale(folder)
     source = loc.recovery_file if recover else loc.file
     if recover and not source.exists():
         raise ProjectFileError(f"There is no recovery file for '{loc.file}'.")

@@ -100,3 +100,13 @@ def test_render_errors_name_the_users_output(sample_project, tmp_path):
     assert len(lines) == 1 and f"'{out}'" in lines[0] and "File too large" in lines[0]
     assert ".parts" not in proc.stderr and Path(out).exists() is False
     assert list(folder.iterdir()) == []
+
+
+def test_loading_a_project_sweeps_killed_saves_and_downloads(sample_project):
+    dead = dead_pid()
+    stale = [sample_project / f".project.otio.{dead}.tmp",
+             sample_project / "media" / f".take-1.mp4.{dead}.k3j2.part"]
+    for path in stale:
+        path.write_text("half-written")
+    project_io.load(sample_project)
+    assert not any(p.exists() for p in stale)
