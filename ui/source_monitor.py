@@ -12,15 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QTabBar, QToolButton, QWidget
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+from PySide6.QtGui import QAction, QDrag, QKeySequence, QMouseEvent
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QTabBar, QToolButton, QWidget
 
 from ..timeline.errors import TimelineError
 from ..timeline.layout import item_frames
 from ..timeline.probe import MediaProbeError
 from ..timeline.source_edit import source_media, three_point_edit
 from .timecode import format_timecode
+from .timeline_view.drops import source_mime
 
 if TYPE_CHECKING:
     from .player import PlayerWidget
@@ -69,6 +70,8 @@ class SourceMonitor(QObject):
         player.layout().insertWidget(0, row)
         player.source_changed.connect(self._on_source_changed)
         self.ctx.project_replaced.connect(self._forget)  # another project's media
+        self._press: QPoint | None = None
+        player.view.installEventFilter(self)  # drag the picture onto the timeline
         self._on_source_changed(None)
 
     def _forget(self, _project: Any = None) -> None:
@@ -85,6 +88,36 @@ class SourceMonitor(QObject):
         action.triggered.connect(lambda _=False: slot())
         self.player.addAction(action)
         return action
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """In Source mode, dragging the picture carries the item and its in/out span to
+        the timeline (dropped there: the same three-point edit, at the drop point)."""
+        if self.player.source is None:
+            return False
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent) \
+                and event.button() == Qt.MouseButton.LeftButton:
+            self._press = event.position().toPoint()
+        elif kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent) \
+                and self._press is not None \
+                and event.buttons() & Qt.MouseButton.LeftButton:
+            moved = (event.position().toPoint() - self._press).manhattanLength()
+            if moved >= QApplication.startDragDistance():
+                self._press = None
+                self.start_drag()
+                return True
+        elif kind == QEvent.Type.MouseButtonRelease:
+            self._press = None
+        return False
+
+    def drag_data(self) -> Any:
+        source = self.player.source
+        return source_mime(source.path, source.url, self.player.source_in_out)
+
+    def start_drag(self) -> None:
+        drag = QDrag(self.player.view)
+        drag.setMimeData(self.drag_data())
+        drag.exec(Qt.DropAction.CopyAction)
 
     def actions(self) -> list[QAction]:
         return [self.insert_action, self.overwrite_action]

@@ -4,7 +4,7 @@ three-point edit (insert / overwrite at the timeline playhead) with the item's o
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 from aladdin_studio.render.plan import build_plan
@@ -159,3 +159,60 @@ def test_in_the_main_window_keys_reach_the_title_and_three_point_actions(qtbot,
         assert len(v1) == count + 1 and v1[0].name == "pattern-4"
     finally:
         window.close()
+
+
+def test_dragging_the_source_picture_drops_its_span_where_it_lands(qtbot, opened):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+
+    from aladdin_studio.ui.timeline_view import TimelineWidget
+
+    ctx, player = opened
+    timeline = TimelineWidget(ctx, previews=False)
+    qtbot.addWidget(timeline)
+    timeline.resize(1600, 420)
+    timeline.show()
+    qtbot.waitExposed(timeline)
+    timeline.set_zoom(8.0, 0)  # 8 px per frame
+    timeline.set_snapping(False)  # the frame under the pointer, exactly
+    timeline.view.horizontalScrollBar().setValue(0)
+    monitor = player.source_monitor
+    monitor.open(media(ctx, "pattern-3.mp4"))
+    player.set_in_out((24, 48))
+    mime = monitor.drag_data()
+    v1 = ctx.scene.tracks[0]
+    row = timeline.view.row_for(v1)
+    pos = timeline.view.mapFromScene(QPointF(96, row.top + row.height / 2))
+    viewport, copy = timeline.view.viewport(), Qt.DropAction.CopyAction
+    left, ctrl = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier
+    for event in (QDragEnterEvent(pos, copy, mime, left, ctrl),
+                  QDragMoveEvent(pos, copy, mime, left, ctrl)):
+        QApplication.sendEvent(viewport, event)
+        assert event.isAccepted()
+    drop = QDropEvent(QPointF(pos), copy, mime, left, ctrl)  # Ctrl: insert
+    QApplication.sendEvent(viewport, drop)
+    assert drop.isAccepted()
+    assert spans(v1)[:3] == [("pattern-1", 0, 96), ("pattern-3", 96, 120),
+                             ("pattern-1", 120, 192)]
+    assert S.frames(v1[1].source_range.start_time, FPS) == 24
+    assert ctx.stack.undoText() == "Insert from Source"
+
+
+def test_a_mouse_drag_on_the_source_picture_starts_a_drag_only_in_source_mode(
+        qtbot, opened, monkeypatch):
+    ctx, player = opened
+    monitor = player.source_monitor
+    started: list[bool] = []
+    monkeypatch.setattr(monitor, "start_drag", lambda: started.append(True))
+    view, left = player.view, Qt.MouseButton.LeftButton
+
+    def swipe() -> None:
+        qtbot.mousePress(view, left, pos=view.rect().center())
+        qtbot.mouseMove(view, view.rect().center() + QPoint(40, 0))
+        qtbot.mouseRelease(view, left, pos=view.rect().center() + QPoint(40, 0))
+
+    swipe()
+    assert not started  # the program picture is not draggable
+    monitor.open(media(ctx, "pattern-1.mp4"))
+    swipe()
+    assert started == [True]

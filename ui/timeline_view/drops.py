@@ -22,13 +22,33 @@ if TYPE_CHECKING:
     from .view import TimelineView
 
 MEDIA_MIME = "application/x-aladdin-media"
+SOURCE_MIME = "application/x-aladdin-source"  # the source monitor's in/out span
 
 
 DropError = PlacementError  # a drop that cannot be placed; the message is for the status bar
 
 
 def has_media(mime: QMimeData) -> bool:
-    return mime.hasFormat(MEDIA_MIME) or mime.hasUrls()
+    return mime.hasFormat(MEDIA_MIME) or mime.hasFormat(SOURCE_MIME) or mime.hasUrls()
+
+
+def source_mime(path: str | Path, url: str, span: tuple[int, int] | None) -> QMimeData:
+    """Drag data for the source monitor's item and its in/out span (None: all of it)."""
+    mime = QMimeData()
+    data = {"path": str(path), "url": url, "span": list(span) if span else None}
+    mime.setData(SOURCE_MIME, json.dumps(data).encode("utf-8"))
+    return mime
+
+
+def read_source(mime: QMimeData) -> dict | None:
+    """``{"path", "url", "span"}`` of a source monitor drag, or None."""
+    if not mime.hasFormat(SOURCE_MIME):
+        return None
+    try:
+        data = json.loads(bytes(mime.data(SOURCE_MIME).data()).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) and data.get("path") else None
 
 
 def media_mime(paths: list[str | Path]) -> QMimeData:
@@ -135,6 +155,9 @@ class DropController:
         transition = read_transition(mime)
         if transition is not None:
             ok = self.drop_transition(pos, transition["kind"], transition["direction"])
+        elif (source := read_source(mime)) is not None:
+            insert = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            ok = self.drop_source(pos, source, insert=insert)
         else:
             insert = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
             ok = self.drop_media(pos, dropped_paths(mime, view.ctx.project), insert=insert)
@@ -170,6 +193,30 @@ class DropController:
                                  row.track if row is not None else None,
                                  [r.track for r in view.rows], insert=insert)
         except DropError as exc:
+            view.ctx.error.emit(str(exc))
+            return False
+        return view.ctx.push(command)
+
+    def drop_source(self, pos: QPointF, source: dict, *, insert: bool = False) -> bool:
+        """The source monitor's span dropped at the (snapped) frame under ``pos``: the same
+        three-point edit as its Insert/Overwrite buttons, at the drop point."""
+        from ...timeline.errors import TimelineError
+        from ...timeline.probe import MediaProbeError
+        from ...timeline.source_edit import source_media, three_point_edit
+
+        view = self.view
+        if view.scene_tl is None:
+            view.ctx.error.emit("Open a scene before adding media to the timeline.")
+            return False
+        row = view.row_at(pos.y())
+        span = source.get("span")
+        try:
+            media = source_media(view.ctx.project, view.scene_tl, source["path"],
+                                 str(source.get("url") or ""))
+            command = three_point_edit(view.ctx.project, view.scene_tl, media,
+                                       tuple(span) if span else None, self.frame_at(pos.x()),
+                                       row.track if row is not None else None, insert=insert)
+        except (MediaProbeError, TimelineError) as exc:
             view.ctx.error.emit(str(exc))
             return False
         return view.ctx.push(command)
