@@ -46,20 +46,29 @@ class ExportRequest:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def plan_from_document(document: str, project_file: str | None,
-                       scene: str | None) -> ScenePlan:
-    """Rebuild the scene plan from serialized OTIO, resolving media like the editor does."""
+def _project_from_document(document: str, project_file: str | None) -> Any:
     from aladdin_studio.timeline.document import Project, ProjectLocation
     from aladdin_studio.timeline.project_io import parse
 
     collection, _ = parse(document, project_file or "<export>")
     location = ProjectLocation.for_path(project_file) if project_file else None
-    project = Project(collection, location)
+    return Project(collection, location)
+
+
+def plan_from_document(document: str, project_file: str | None,
+                       scene: str | None) -> ScenePlan:
+    """Rebuild the scene plan from serialized OTIO, resolving media like the editor does."""
+    project = _project_from_document(document, project_file)
     return build_plan(project.scene(scene), project.resolve_media)
 
 
 def run_request(request: ExportRequest, progress=None, cancelled=None) -> RenderResult:
-    plan = plan_from_document(request.document, request.project_file, request.scene)
+    from aladdin_studio.timeline.output_guard import check_output_path
+
+    project = _project_from_document(request.document, request.project_file)
+    # whoever queued it (dialog, API, job), the output never replaces the project or media
+    check_output_path(project, request.out)
+    plan = build_plan(project.scene(request.scene), project.resolve_media)
     return render_scene(plan, request.out, request.preset, time_range=request.time_range,
                         segments=request.segments, progress=progress, cancelled=cancelled,
                         cache_dir=Path(request.cache_dir) if request.cache_dir else None,

@@ -110,3 +110,19 @@ def test_export_dialog_uses_the_same_rule(qtbot, sample_project):
     assert "media file" in dialog.message_label.text()
     assert sha(media) == before
     ctx.close()
+
+
+def test_queued_exports_use_the_same_rule(sample_project):
+    """Exports queued by the API or jobs run through render.worker, which checks again."""
+    from aladdin_studio.render.presets import get_preset
+    from aladdin_studio.render.worker import ExportRequest, run_request
+
+    project = project_io.load(sample_project)
+    media = sample_project / "media" / "pattern-1.mp4"
+    before = sha(media)
+    request = ExportRequest(document=project_io.serialize(project),
+                            project_file=str(project.location.file), out=str(media),
+                            preset=get_preset("draft"))
+    with pytest.raises(OutputPathError, match="media file"):
+        run_request(request)
+    assert sha(media) == before
