@@ -67,7 +67,7 @@ def test_meters_repaint_at_most_30_times_a_second_and_stop_when_quiet(qtbot):
     assert meters.paints - paints <= elapsed * FPS_LIMIT + 3
     assert meters.reading.peak_db[0] > -11.0
     meters.stopped()
-    qtbot.waitUntil(lambda: not meters._timer.isActive(), timeout=6000)
+    qtbot.waitUntil(lambda: not meters._timer.isActive(), timeout=10_000)
     assert meters.reading.silent
 
 
@@ -83,8 +83,9 @@ def test_playing_the_sample_moves_the_meters(qtbot, sample_project):
         assert player.meters.reading.peak_db == (FLOOR_DB, FLOOR_DB)
         player.play()
         assert player.playing_with_audio
-        qtbot.waitUntil(lambda: player.meters.reading.peak_db[0] > -40.0, timeout=5000)
-        qtbot.waitUntil(lambda: math.isfinite(player.meters.reading.short_term), timeout=5000)
+        qtbot.waitUntil(lambda: player.meters.reading.peak_db[0] > -40.0, timeout=10_000)
+        qtbot.waitUntil(lambda: math.isfinite(player.meters.reading.short_term),
+                        timeout=10_000)
         player.pause()
     finally:
         player.shutdown()
