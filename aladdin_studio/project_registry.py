@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,8 +37,15 @@ class ProjectEntry:
     last_opened: float
 
 
+_files: dict[str, Path] = {}
+
+
 def registry_file() -> Path:
-    return paths.data_dir() / "projects.json"
+    """``<data dir>/projects.json`` (the data dir is resolved once per XDG_DATA_HOME)."""
+    key = os.environ.get("XDG_DATA_HOME", "")
+    if key not in _files:
+        _files[key] = paths.data_dir() / "projects.json"
+    return _files[key]
 
 
 def project_file(path: str | Path) -> Path:
@@ -57,6 +65,7 @@ def _normal(path: str | Path) -> str:
 @contextmanager
 def _locked() -> Iterator[None]:
     lock = registry_file().with_suffix(".lock")
+    lock.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with open(lock, "a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -65,11 +74,24 @@ def _locked() -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+_cache: dict[str, tuple[tuple[int, int, int], list[ProjectEntry]]] = {}
+
+
 def _read() -> list[ProjectEntry]:
+    """The entries, parsed again only when the file changed (the API reads them on every
+    request)."""
+    path = registry_file()
     try:
-        data = json.loads(registry_file().read_text(encoding="utf-8"))
-        return [ProjectEntry(**{k: e[k] for k in ("id", "path", "name", "last_opened")})
-                for e in data.get("projects", [])]
+        st = os.stat(path)
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        hit = _cache.get(str(path))
+        if hit is not None and hit[0] == stamp:
+            return list(hit[1])
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = [ProjectEntry(**{k: e[k] for k in ("id", "path", "name", "last_opened")})
+                   for e in data.get("projects", [])]
+        _cache[str(path)] = (stamp, entries)
+        return list(entries)
     except FileNotFoundError:
         return []
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -12,6 +12,7 @@ editor itself, and its generation controller lands the results.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -57,6 +58,7 @@ class EditorHost(Protocol):
         """Start the editor's job consumer."""
 
 
+@functools.lru_cache(maxsize=1024)
 def project_key(path: str | Path) -> str:
     """How the job ledger names a project: its project file's absolute path."""
     from ..timeline.document import ProjectLocation

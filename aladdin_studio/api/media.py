@@ -47,7 +47,7 @@ def _generated(backend: ApiBackend, entry: ProjectEntry, video_id: str) -> dict 
     if job.status != "succeeded" or not job.output_path:
         raise ApiError(f"Video {video_id[:12]} is not ready: its job is {job.status}.",
                        ErrorKind.NOT_FOUND)
-    payload = job.to_dict().get("payload") or job.to_dict().get("request") or {}
+    payload = dict(getattr(job, "payload", None) or {})
     path = Path(job.output_path)
     info = probe_summary(path)
     refs = {}

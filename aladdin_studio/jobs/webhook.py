@@ -103,7 +103,7 @@ def job_result(job: Job, project_id: str | None = None) -> dict[str, Any] | None
 
         entry = find_path(_bundle_of(job.project))
         project_id = entry.id if entry else None
-    payload = job.to_dict().get("payload") or job.to_dict().get("request") or {}
+    payload = dict(getattr(job, "payload", None) or {})
     return {"videoId": job.id,
             "url": f"/api/v1/projects/{project_id}/videos/{job.id}" if project_id else None,
             "duration": payload.get("duration") or (job.info or {}).get("duration"),

@@ -133,11 +133,12 @@ def test_image_to_video_takes_a_data_url_image(api, new_project, tmp_path):
     Image.new("RGB", (480, 320), (200, 80, 40)).save(tmp_path / "in.png")
     data = base64.b64encode((tmp_path / "in.png").read_bytes()).decode()
     r = api.client.post(f"/api/v1/projects/{pid}/videos/generate", json={
-        "method": "image-to-video", "parameters": {"duration": 1, "motion": "zoom"},
+        "method": "image-to-video",
+        "parameters": {"duration": 1, "motion": "zoom", "quality": "draft"},
         "input": {"prompt": "slow zoom", "sourceImage": f"data:image/png;base64,{data}"}})
     assert r.status_code == 202, r.text
     job = wait_for(lambda: (j := _job(api, pid, r.json()["jobId"]))["status"] != "queued"
-                   and j["status"] != "processing" and j, what="the job")
+                   and j["status"] != "processing" and j, 90, "the job")
     assert job["status"] == "complete", job["error"]
 
 
