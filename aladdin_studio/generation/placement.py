@@ -272,7 +272,8 @@ def result_command(project: Project, clip: otio.schema.Clip, job: Job) -> Genera
         AppendProjectEntry("bin", entry, "Generated Take", unique="url"),
         SetGeneration(clip, status="done", job_id=job.id, message=None, model=job.model),
     ]
-    if _auto_name(clip, request.method, request.prompt) and clip.name != name:
+    if getattr(take, "activate", True) and _auto_name(clip, request.method, request.prompt) \
+            and clip.name != name:  # the clip is named after the take it shows
         commands.append(C.RenameItem(clip, name))
     return GenerationMacro("Generated Take", commands, job_id=job.id)
 
