@@ -12,7 +12,7 @@ import numpy as np
 
 from aladdin_studio.files import atomic_path
 
-__all__ = ["RATE", "decode", "duration", "read_wav", "wav_info", "write_wav"]
+__all__ = ["RATE", "decode", "duration", "read_wav", "resample", "wav_info", "write_wav"]
 
 RATE = 48_000
 
@@ -77,3 +77,17 @@ def wav_info(path: str | Path) -> dict:
     return MediaInfo(str(path), duration=frames / rate, has_audio=True, audio_rate=rate,
                      audio_channels=channels, audio_stream_count=1, audio_codec="pcm_s16le",
                      content_hash=content_fingerprint(path)).to_dict()
+
+
+def resample(samples: np.ndarray, rate: int, to: int = RATE) -> np.ndarray:
+    """Mono float32 ``samples`` from ``rate`` to ``to`` Hz with libswresample (no container,
+    no child process)."""
+    if rate == to or len(samples) == 0:
+        return samples.astype(np.float32)
+    frame = av.AudioFrame.from_ndarray(samples.astype(np.float32).reshape(1, -1), format="flt",
+                                       layout="mono")
+    frame.sample_rate = rate
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=to)
+    parts = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+    parts += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
+    return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)

@@ -128,14 +128,13 @@ class LocalVoiceProvider:
             _run(args, spoken.encode(), "espeak-ng", wav)
             sox = shutil.which("sox")
             if sox is not None:  # resampled in a child process: the editor keeps the GIL
-                out = Path(tmp) / "line48k.wav"
-                _run([sox, str(wav), "-r", str(audio.RATE), "-b", "16", "-c", "1", str(out)],
-                     None, "sox", out)
+                out = Path(tmp) / "line48k.wav"  # (measured: in-process resampling doubled
+                _run([sox, str(wav), "-r", str(audio.RATE), "-b", "16", "-c", "1",  # the
+                      str(out)], None, "sox", out)  # editor's p99 timer lateness)
                 samples, rate = audio.read_wav(out)
-                if rate != audio.RATE:
-                    samples = audio.decode(out)
             else:
-                samples = audio.decode(wav)
+                samples, rate = audio.read_wav(wav)  # espeak-ng: 22,050 Hz 16-bit mono
+            samples = audio.resample(samples, rate)
         return samples, len(samples) / audio.RATE
 
     def speak(self, request: SpeechRequest, out: Path) -> SpeechResult:
