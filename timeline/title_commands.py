@@ -71,11 +71,9 @@ class AddTitle(Command):
         rate = S.scene_rate(self.scene)
         length = S.frames(self.clip.source_range.duration, rate)
         video = [t for t in self.scene.tracks if not S.is_audio(t)]
-        start = 0
-        if self.track is not None and not S.is_audio(self.track) and self.track in video:
-            start = video.index(self.track)
-        elif video:
-            start = len(video) - 1  # the upper video track
+        start = next((i for i, t in enumerate(video) if t is self.track), None)
+        if start is None:
+            start = max(0, len(video) - 1)  # the upper video track
         target = next((t for t in video[start:]
                        if not S.track_flag(t, "locked") and _free(t, self.at, self.at + length,
                                                                     rate)), None)
