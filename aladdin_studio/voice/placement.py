@@ -188,10 +188,40 @@ def line_take_command(project: Project, clip: otio.schema.Clip, line: PlacedLine
     record = {**line_record(clip), "job_id": line.job_id, "settings": dict(line.settings)}
     return C.Macro("Regenerate Line", [
         C.AddTake(clip, ref),
+        _GrowToTake(clip),
         AppendProjectEntry("bin", bin_entry(project, line.result.path, line.info()),
                            "Regenerate Line", unique="url"),
         _SetClipMeta(clip, LINE_KEY, record),
     ])
+
+
+class _GrowToTake(C.Command):
+    """A longer new take keeps all its words: the clip grows into the silence after it (as
+    far as the next clip allows; a shorter take already shortened it)."""
+
+    def __init__(self, clip: otio.schema.Clip) -> None:
+        super().__init__()
+        self.clip = clip
+
+    def build(self, project: Project, tx: Transaction) -> None:
+        from ..timeline.layout import layout, media_bounds, slot_of
+
+        track = self.clip.parent()
+        rate = S.scene_rate(project.scene_of(track))
+        bounds = media_bounds(self.clip, rate)
+        if bounds is None:
+            return
+        slot = slot_of(track, self.clip, rate)
+        start = S.frames_exact(self.clip.source_range.start_time, rate)
+        want = int((bounds[1] - start) / (S.clip_speed(self.clip) or 1.0)) - slot.duration
+        if want <= 0:
+            return
+        slots = layout(track, rate)
+        after = slots[slot.index + 1] if slot.index + 1 < len(slots) else None
+        room = want if after is None else (after.duration if after.is_gap else 0)
+        grow = min(want, room)
+        if grow > 0:
+            C.Trim(self.clip, "out", int(grow)).build(project, tx)
 
 
 class _SetClipMeta(C.Command):

@@ -90,6 +90,17 @@ def test_five_lines_become_five_clips_in_one_undo_step(project, voice_queue, tmp
     assert len(clip.media_references()) == 2 and clip.active_media_reference_key == "take2"
     stack.undo()
     assert len(clip.media_references()) == 1
+    # a slower (longer) new take of the last line keeps all its words: the clip grows
+    last = dialogue_clips(scene)[-1]
+    before = last.source_range.duration.to_seconds()
+    job_id = service.regenerate(project_obj, project, last, {"speed": 0.8})
+    service.wait([job_id], timeout=30)
+    stack.push(service.take_command(project_obj, last, job_id))
+    take = last.media_reference.available_range.duration.to_seconds()
+    assert take > before + 0.2
+    assert last.source_range.duration.to_seconds() == pytest.approx(take, abs=1 / 24)
+    stack.undo()
+    assert last.source_range.duration.to_seconds() == pytest.approx(before)
 
 
 def test_moving_a_dialogue_clip_moves_its_cues_and_undo_restores_both(project, voice_queue,
