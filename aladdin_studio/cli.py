@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_publish import add_publish_parsers
 
     add_publish_parsers(sub)
+    from .cli_quality import add_quality_parsers
+
+    add_quality_parsers(sub)
 
     p = sub.add_parser("serve", help="the automation API (HTTP + WebSocket) on this machine")
     p.add_argument("--host", default="127.0.0.1",
@@ -697,6 +700,15 @@ def _publish_commands() -> None:
 
 
 _publish_commands()
+
+
+def _quality_commands() -> None:
+    from .cli_quality import QUALITY_COMMANDS
+
+    COMMANDS.update(QUALITY_COMMANDS)
+
+
+_quality_commands()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -220,9 +220,23 @@ class GenerationRun:
         info = {**job.info, "request_id": remote_id, "endpoint": out.endpoint, "seed": out.seed,
                 "bytes": size, "generation_s": round(now - submitted_at, 3),
                 "queued_s": round(submitted_at - job.created_at, 3), **out.info}
+        info["quality_report"] = self._verify(out.path, request, model, provider)
         # The queue checks the size limit (video_max_size_mb) and marks it succeeded.
         return {"output_path": str(out.path), "actual_cost": cost, "info": info,
                 "model": model.id, "cache_key": self._cache_key(request, model.id)}
+
+    def _verify(self, path: Path, request: GenerationRequest, model: ModelEntry,
+                provider: Provider) -> dict[str, Any]:
+        """The last step: score the clip against its request and references (issue 15,
+        ``aladdin_studio.quality``); the report lands on the take's provenance."""
+        from aladdin_studio.quality.job_kind import provider_short_side, verify_generation
+
+        self._set(progress=max(self.job.progress, 0.95), message="Verifying quality")
+        return verify_generation(
+            path, request, model, short_side=provider_short_side(provider),
+            settings=self.q.settings,
+            progress=lambda f, m: self._set(progress=max(self.job.progress, 0.95 + 0.04 * f),
+                                            message=f"Verifying quality: {m}"))
 
     def _cache_key(self, request: GenerationRequest, model_id: str) -> str | None:
         """The key a later identical request for ``model_id`` looks up (None: no caching)."""

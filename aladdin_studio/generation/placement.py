@@ -266,7 +266,12 @@ def result_command(project: Project, clip: otio.schema.Clip, job: Job) -> Genera
     name = readable_name(request.method, request.prompt, number)
     ref.name = name  # the Takes menus show it; the file in media/ keeps its id
     entry = {**bin_entry(project, path, info), "name": name}
-    take = ReplaceTake(clip, ref) if replace else C.AddTake(clip, ref)
+    # an automatic regeneration after a failed quality check stays inactive when it
+    # verified worse than the active take (both are kept; the Takes menu switches)
+    from ..quality.takes import keep_new_take
+
+    take = ReplaceTake(clip, ref) if replace else C.AddTake(
+        clip, ref, activate=keep_new_take(clip, ref, job.id))
     commands: list[C.Command] = [
         take,
         AppendProjectEntry("bin", entry, "Generated Take", unique="url"),
@@ -354,6 +359,8 @@ def provenance(project: Project, job: Job, request: GenerationRequest,
         },
         "character_reference": refs.get("character"),
         "location_reference": refs.get("location"),
+        # the quality verification's report (issue 15), the job's last step
+        "quality_report": info.get("quality_report"),
     }
     if job.cached_from:
         data["cached_from"] = job.cached_from

@@ -233,9 +233,13 @@ class GenerationService:
     def _outcome(self, project: Project, clip: otio.schema.Clip, job: Job) -> C.Command:
         if job.status == "succeeded":
             try:
-                return P.result_command(project, clip, job)
+                landing = P.result_command(project, clip, job)
             except (MediaProbeError, TimelineError, InvalidInputError) as exc:
                 command = P.status_command(clip, "failed", f"The result cannot be used: {exc}")
+            else:  # a take that failed its quality check is regenerated (issue 15)
+                from ..quality.regenerate import with_auto_regeneration
+
+                return with_auto_regeneration(self, clip, job, landing)
         elif job.status == "cancelled":
             command = P.status_command(clip, "cancelled", job.message or "Cancelled")
         else:

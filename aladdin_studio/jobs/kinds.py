@@ -140,6 +140,7 @@ KIND_MODULES: dict[str, str] = {
     "generation": "aladdin_studio.generation.job_kind",
     "export": "aladdin_studio.services.render",
     "voice": "aladdin_studio.voice.jobs",
+    "verify": "aladdin_studio.quality.job_kind",
 }
 
 _kinds: dict[str, JobKind] = {}

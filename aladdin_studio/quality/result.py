@@ -82,9 +82,12 @@ class QualityCheck:
     findings: list[Finding] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.score = float(min(max(self.score, 0.0), 1.0))  # no numpy scalars in reports
+
     @property
     def passed(self) -> bool:
-        return self.score >= self.threshold - 1e-9
+        return bool(self.score >= self.threshold - 1e-9)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type, "score": round(float(self.score), 3),
@@ -113,10 +116,13 @@ class VideoQualityResult:
     timings: dict[str, float] = field(default_factory=dict)
     video: str = ""
 
+    def __post_init__(self) -> None:
+        self.overall_quality = float(self.overall_quality)
+
     @property
     def passed(self) -> bool:
-        return self.overall_quality >= self.threshold - 1e-9 and \
-            all(c.passed for c in self.checks)
+        return bool(self.overall_quality >= self.threshold - 1e-9
+                    and all(c.passed for c in self.checks))
 
     @property
     def failed_checks(self) -> list[QualityCheck]:

@@ -105,7 +105,9 @@ class Job:
     ``queue`` positions are spread evenly over ``queue_seconds``; ``logs`` are revealed
     evenly over ``run_seconds``; then the request is COMPLETED, unless ``never_completes``.
     ``result`` replaces the default ``{"video": {...}, "seed": ...}`` body; ``video_size``
-    pads the served video to that many bytes; ``chunked`` serves it without Content-Length.
+    pads the served video to that many bytes; ``chunked`` serves it without Content-Length;
+    ``video`` serves these bytes instead of the default video (a degraded result, e.g.
+    :func:`frozen_mp4` or :func:`off_model_mp4`).
     """
 
     queue: tuple[int, ...] = ()
@@ -117,6 +119,7 @@ class Job:
     video_size: int | None = None
     content_type: str = "video/mp4"
     chunked: bool = False
+    video: bytes | None = None
 
 
 Behaviour = HttpError | Stall | Job
@@ -315,6 +318,54 @@ def tiny_mp4(seconds: float = 0.5, size: tuple[int, int] = (64, 36), rate: int =
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
     return buf.getvalue()
+
+
+def _mp4(frames: Any, rate: int = 24) -> bytes:
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=rate, options={"preset": "ultrafast"})
+        for i, img in enumerate(frames):
+            if i == 0:
+                stream.height, stream.width = img.shape[:2]
+                stream.pix_fmt = "yuv420p"
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return buf.getvalue()
+
+
+def _texture(size: tuple[int, int], seed: int) -> Any:
+    """A busy picture (blocks of colour over noise) that any motion would change."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    w, h = size
+    img = rng.integers(0, 256, (h // 16 + 1, w // 16 + 1, 3), dtype=np.uint8)
+    img = np.kron(img, np.ones((16, 16, 1), dtype=np.uint8))[:h, :w]
+    return np.clip(img.astype(np.int16) + rng.integers(-20, 20, img.shape), 0, 255) \
+        .astype(np.uint8)
+
+
+def frozen_mp4(seconds: float = 6.0, size: tuple[int, int] = (1280, 720), rate: int = 24,
+               seed: int = 0) -> bytes:
+    """A degraded result: the same picture for the whole clip (a frozen generation)."""
+    still = _texture(size, seed)
+    return _mp4((still for _ in range(max(2, round(seconds * rate)))), rate)
+
+
+def off_model_mp4(seconds: float = 6.0, size: tuple[int, int] = (1280, 720),
+                  rate: int = 24, seed: int = 1) -> bytes:
+    """A degraded result: moving footage of something else (random blocks panning), which
+    matches no character or location reference."""
+    import numpy as np
+
+    w, h = size
+    wide = _texture((w + 4 * round(seconds * rate), h), seed)
+    n = max(2, round(seconds * rate))
+    return _mp4((np.ascontiguousarray(wide[:, 4 * i: 4 * i + w]) for i in range(n)), rate)
 
 
 _default_video_lock = threading.Lock()
@@ -845,7 +896,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _video(self, emu: FalEmulator, job: JobState) -> bytes:
         if job.video is None:
-            video = emu.video_factory(job.endpoint, job.arguments)
+            video = job.spec.video if job.spec.video is not None else \
+                emu.video_factory(job.endpoint, job.arguments)
             if job.spec.video_size and job.spec.video_size > len(video):
                 video += bytes(job.spec.video_size - len(video))
             job.video = video

@@ -1,0 +1,114 @@
+"""Quality reports on the timeline document: stored in a take's provenance
+(``metadata["aladdin"]["provenance"]["quality_report"]``, which the media library reads as
+the media document's ``qualityScore``), read back for badges and reports, and compared to
+pick the better take. Pure document logic (no Qt)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import opentimelineio as otio
+
+from ..timeline import commands as C
+from ..timeline import schema as S
+from ..timeline.errors import InvalidEditError
+from .result import VideoQualityResult
+
+__all__ = ["REPORT_KEY", "RETRY_KEY", "SetTakeQuality", "active_report", "better",
+           "clip_report", "keep_new_take", "stored_report", "take_report"]
+
+REPORT_KEY = "quality_report"
+
+
+def stored_report(result: VideoQualityResult) -> dict[str, Any]:
+    """What a take keeps: the design doc's fields, findings and the verdict (no raw
+    per-frame metrics, which only the CLI's ``--json`` prints)."""
+    data = result.to_dict()
+    for check in data["checks"]:
+        check.pop("metrics", None)
+    data["verifiedAt"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    return data
+
+
+def take_report(ref: Any) -> dict[str, Any] | None:
+    """The quality report stored on a media reference (a take), if any."""
+    if ref is None:
+        return None
+    prov = S.get(ref, "provenance")
+    report = S.to_py(prov).get(REPORT_KEY) if prov is not None else None
+    return report if isinstance(report, dict) and "overallQuality" in report else None
+
+
+def clip_report(clip: Any, key: str | None = None) -> dict[str, Any] | None:
+    """The report of ``clip``'s take ``key`` (default: the active one)."""
+    if not isinstance(clip, otio.schema.Clip):
+        return None
+    refs = clip.media_references()
+    key = key or clip.active_media_reference_key
+    return take_report(refs.get(key)) if key in refs else None
+
+
+def active_report(clip: Any) -> VideoQualityResult | None:
+    report = clip_report(clip)
+    if report is None or "error" in report:
+        return None
+    try:
+        return VideoQualityResult.from_dict(report)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def better(new: dict[str, Any] | None, old: dict[str, Any] | None) -> bool:
+    """Whether a take with report ``new`` should replace one with ``old`` as the active
+    take: a passing take beats a failing one, then the higher score wins (ties: the new)."""
+    if not old or "overallQuality" not in old:
+        return True
+    if not new or "overallQuality" not in new:
+        return False
+    if bool(new.get("passed")) != bool(old.get("passed")):
+        return bool(new.get("passed"))
+    return float(new["overallQuality"]) >= float(old["overallQuality"])
+
+
+RETRY_KEY = "quality_retry_job"  # generation record: the job of the automatic regeneration
+
+
+def keep_new_take(clip: otio.schema.Clip, ref: Any, job_id: str) -> bool:
+    """Whether the take ``ref`` made by ``job_id`` becomes the active one: always, except
+    for an automatic regeneration (see :mod:`.regenerate`) that verified worse than the
+    take it was meant to improve."""
+    record = S.get(clip, "generation", {}) or {}
+    if record.get(RETRY_KEY) != job_id:
+        return True
+    new, old = take_report(ref), clip_report(clip)
+    if not new or not old or "error" in new or "error" in old:
+        return True
+    return better(new, old)
+
+
+class SetTakeQuality(C.Command):
+    """Store ``report`` on the take ``key`` of ``clip`` (default: the active take)."""
+
+    text = "Verify Clip"
+
+    def __init__(self, clip: otio.schema.Clip, report: dict[str, Any],
+                 key: str | None = None) -> None:
+        super().__init__()
+        self.clip, self.report, self.key = clip, report, key
+
+    def build(self, project: Any, tx: Any) -> None:
+        clip = self.clip
+        if not isinstance(clip, otio.schema.Clip):
+            raise InvalidEditError("Select a clip to verify.")
+        key = self.key or clip.active_media_reference_key
+        ref = clip.media_references().get(key)
+        if ref is None:
+            raise InvalidEditError(f"Clip '{clip.name}' has no take {key!r}.")
+        prov = dict(S.to_py(S.get(ref, "provenance") or {}))
+        prov[REPORT_KEY] = self.report
+        tx.set_meta(ref, "provenance", prov)
+        track = clip.parent()
+        if isinstance(track, otio.schema.Track):  # the views repaint the clip
+            tx.touch_track(track)
+            tx.touch_item(clip)
