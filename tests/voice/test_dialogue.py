@@ -126,6 +126,16 @@ def test_moving_a_dialogue_clip_moves_its_cues_and_undo_restores_both(project, v
         assert b.end - b.start == pytest.approx(a.end - a.start, abs=0.002)
     stack.undo()
     assert [c for c in scene_cues(scene) if c.text.startswith("Then")] == before
+    # trimming the line's head away takes the cue's start with it; undo brings it back
+    first = dialogue_clips(scene)[0]
+    (cue,) = [c for c in scene_cues(scene) if c.text == "We leave at dawn."]
+    cut = int(round((cue.start + 0.3 - spans(scene)[0][0]) * rate))
+    stack.push(C.Trim(first, "in", cut))
+    (trimmed,) = [c for c in scene_cues(scene) if c.text == "We leave at dawn."]
+    assert trimmed.start == pytest.approx(spans(scene)[0][0], abs=0.002)
+    assert trimmed.end == pytest.approx(cue.end, abs=0.002)
+    stack.undo()
+    assert [c for c in scene_cues(scene) if c.text == "We leave at dawn."] == [cue]
 
 
 def test_elevenlabs_script_with_rate_limit_backoff_and_quota_message(project, voice_queue,
