@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,14 +27,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ClipMedia",
+    "ClipRecord",
     "clip_media",
     "content_media_id",
     "file_sha256",
     "media_document",
+    "prepare_record",
     "project_id",
     "quality_score",
     "record_clip",
     "record_generation_landed",
+    "wait_for_records",
+    "write_record",
 ]
 
 log = logging.getLogger(__name__)
@@ -93,7 +98,7 @@ class ClipMedia:
     media_id: str
     path: Path
     type: str
-    sha256: str
+    sha256: str | None  # None: not hashed yet (a generated take is known by its job id)
     size: int
     provenance: dict[str, Any]
     info: dict[str, Any]
@@ -104,9 +109,10 @@ class ClipMedia:
 
 
 def clip_media(project: Project, clip: otio.schema.Clip,
-               ref: otio.schema.MediaReference | None = None) -> ClipMedia | None:
+               ref: otio.schema.MediaReference | None = None, *,
+               hash_file: bool = True) -> ClipMedia | None:
     """The file behind ``clip``'s active take (or ``ref``); None for placeholders, missing
-    files and generators."""
+    files and generators. ``hash_file=False`` leaves a generated take's sha256 for later."""
     ref = ref if ref is not None else clip.media_reference
     if not isinstance(ref, otio.schema.ExternalReference) or not ref.target_url:
         return None
@@ -116,9 +122,9 @@ def clip_media(project: Project, clip: otio.schema.Clip,
     md = S.to_py(ref.metadata.get(S.NS, {})) if S.NS in ref.metadata else {}
     provenance = dict(md.get("provenance") or {})
     info = dict(md.get("media") or {})
-    sha = file_sha256(path)
     job_id = provenance.get("job_id")
-    media_id = str(job_id) if job_id else content_media_id(project_id(project), sha)
+    sha = file_sha256(path) if hash_file or not job_id else None
+    media_id = str(job_id) if job_id else content_media_id(project_id(project), str(sha))
     return ClipMedia(media_id, path, media_type(path, info), sha, path.stat().st_size,
                      provenance, info)
 
@@ -182,28 +188,77 @@ def media_document(project: Project, scene: otio.schema.Timeline | None, clip: A
     return MediaDocument(metadata=metadata, **fields)
 
 
+@dataclass(frozen=True)
+class ClipRecord:
+    """What recording a clip writes, read from the document (plain data: it may be written
+    on another thread while the document changes)."""
+
+    doc: MediaDocument  # sha256 may still be None
+    path: Path
+    character: dict[str, Any] | None
+    location: dict[str, Any] | None
+    scene: tuple[str, str] | None  # (scene id, name)
+    clip_id: str | None
+    replaced: str | None
+    voice: tuple[str, str, str | None] | None  # (character, voice id, provider)
+    url_given: bool
+    key_given: bool
+
+
+def prepare_record(project: Project, scene: otio.schema.Timeline | None, clip: Any,
+                   media: ClipMedia, *, url: str | None = None,
+                   storage_key: str | None = None, replaced: str | None = None) -> ClipRecord:
+    prov = media.provenance
+    voice = None
+    if prov.get("voice_id") and prov.get("character"):  # a generated dialogue line
+        voice = (str(prov["character"]), str(prov["voice_id"]), prov.get("provider"))
+    return ClipRecord(
+        doc=media_document(project, scene, clip, media, url=url, storage_key=storage_key),
+        path=media.path, character=_reference(project, prov.get("character_reference")),
+        location=_reference(project, prov.get("location_reference")),
+        scene=(str(S.get(scene, "id") or scene.name), scene.name) if scene is not None
+        else None, clip_id=S.get(clip, "id") if clip is not None else None,
+        replaced=replaced, voice=voice, url_given=url is not None,
+        key_given=storage_key is not None)
+
+
+def write_record(record: ClipRecord, repo: MediaRepository, brain: Brain) -> MediaDocument:
+    """Write (or update) the media document and the Brain relationships of ``record``."""
+    doc = record.doc
+    if doc.sha256 is None:
+        doc = doc.with_changes(sha256=file_sha256(record.path))
+    existing = repo.get(doc.id)
+    if existing is not None:  # keep createdAt, and a published URL / key not given now
+        keep: dict[str, Any] = {}
+        if not record.url_given and existing.url:
+            keep["url"] = existing.url
+        if not record.key_given and existing.storage_key:
+            keep["storage_key"] = existing.storage_key
+        doc = existing.with_changes(
+            metadata=doc.metadata, type=doc.type, sha256=doc.sha256, size=doc.size,
+            url=keep.get("url", doc.url), storage_key=keep.get("storage_key", doc.storage_key))
+    repo.put(doc)
+    pid = doc.project_id
+    brain.record_generated(
+        pid, doc.id, character=record.character, location=record.location,
+        name=doc.meta("name"), type=doc.type, method=doc.meta("method"), url=doc.url,
+        storageKey=doc.storage_key, createdAt=doc.created_at.isoformat())
+    if record.voice is not None:
+        character, voice_id, provider = record.voice
+        brain.record_voiced(pid, character, voice_id, media_id=doc.id, provider=provider)
+    if record.scene is not None:
+        brain.record_placed(pid, doc.id, record.scene[0], record.scene[1],
+                            replaced=record.replaced, clip=record.clip_id)
+    return doc
+
+
 def record_clip(project: Project, scene: otio.schema.Timeline | None, clip: Any,
                 media: ClipMedia, repo: MediaRepository, brain: Brain, *,
                 url: str | None = None, storage_key: str | None = None,
                 replaced: str | None = None) -> MediaDocument:
-    """Write (or update) ``media``'s document and its Brain relationships."""
-    doc = media_document(project, scene, clip, media, url=url, storage_key=storage_key,
-                         existing=repo.get(media.media_id))
-    repo.put(doc)
-    pid = doc.project_id
-    prov = media.provenance
-    brain.record_generated(
-        pid, doc.id, character=_reference(project, prov.get("character_reference")),
-        location=_reference(project, prov.get("location_reference")),
-        name=doc.meta("name"), type=doc.type, method=doc.meta("method"), url=doc.url,
-        storageKey=doc.storage_key, createdAt=doc.created_at.isoformat())
-    if prov.get("voice_id") and prov.get("character"):  # a generated dialogue line
-        brain.record_voiced(pid, str(prov["character"]), str(prov["voice_id"]),
-                            media_id=doc.id, provider=prov.get("provider"))
-    if scene is not None and clip is not None:
-        brain.record_placed(pid, doc.id, str(S.get(scene, "id") or scene.name), scene.name,
-                            replaced=replaced, clip=S.get(clip, "id"))
-    return doc
+    """Write (or update) ``media``'s document and its Brain relationships now."""
+    return write_record(prepare_record(project, scene, clip, media, url=url,
+                                       storage_key=storage_key, replaced=replaced), repo, brain)
 
 
 def _replaced_take(project: Project, clip: otio.schema.Clip, active: str) -> str | None:
@@ -216,27 +271,70 @@ def _replaced_take(project: Project, clip: otio.schema.Clip, active: str) -> str
     return media.media_id if media else None
 
 
-def record_generation_landed(project: Project, job_id: str, settings: Any = None) -> str | None:
+def _clip_of_job(project: Project, job_id: str) -> otio.schema.Clip | None:
+    """The clip whose generation record or active take names ``job_id`` (a follow-up job,
+    e.g. a quality retry, may have taken the record over)."""
+    from ..generation.placement import generation_record
+
+    for scene in project.scenes:
+        for clip in scene.find_clips():
+            ref = clip.media_reference
+            md = S.to_py(ref.metadata.get(S.NS, {})) if S.NS in ref.metadata else {}
+            if job_id in (generation_record(clip).get("job_id"),
+                          (md.get("provenance") or {}).get("job_id")):
+                return clip
+    return None
+
+
+_writer = ThreadPoolExecutor(1, thread_name_prefix="library-record")
+_pending: list[Future] = []
+
+
+def record_generation_landed(project: Project, job_id: str, settings: Any = None,
+                             *, wait: bool = False) -> str | None:
     """A finished generation's take is on the timeline: record it (media document,
     Brain: used references, depicts, set in, part of the scene, take of). Returns the media
-    id, or None when the job's clip or file is not there."""
-    from ..generation.placement import find_generation_clips
-    from .backends import open_brain, open_media
+    id, or None when the job's clip or file is not there.
 
-    found = next((c for c, j in find_generation_clips(project) if j == job_id), None)
+    The document is read here (cheap); hashing the file and the writes (a MongoDB or Neo4j
+    server may be remote) run on one background thread, so the editor never waits for them;
+    the process still finishes them before it exits. ``wait`` waits for this one."""
+    found = _clip_of_job(project, job_id)
     if found is None:
         return None
-    media = clip_media(project, found)
-    if media is None or media.provenance.get("job_id") != job_id:
+    media = clip_media(project, found, hash_file=False)
+    if media is None or not media.generated:  # (a take made by a follow-up job counts too)
         return None
     track = found.parent()
     scene = project.scene_of(track) if isinstance(track, otio.schema.Track) else None
-    repo = open_media(settings)
-    brain = open_brain(settings)
-    try:
-        record_clip(project, scene, found, media, repo, brain,
-                    replaced=_replaced_take(project, found, found.active_media_reference_key))
-    finally:
-        repo.close()
-        brain.close()
+    record = prepare_record(project, scene, found, media, replaced=_replaced_take(
+        project, found, found.active_media_reference_key))
+    future = _writer.submit(_write_in_background, record, settings)
+    _pending[:] = [f for f in _pending if not f.done()] + [future]
+    if wait:
+        future.result()
     return media.media_id
+
+
+def _write_in_background(record: ClipRecord, settings: Any) -> None:
+    from .backends import open_brain, open_media
+
+    try:
+        repo = open_media(settings)
+        brain = open_brain(settings)
+        try:
+            write_record(record, repo, brain)
+        finally:
+            repo.close()
+            brain.close()
+    except Exception as exc:  # noqa: BLE001 - logged: the take has landed regardless
+        log.warning("media %s: not recorded in the media library: %s", record.doc.id, exc)
+
+
+def wait_for_records(timeout: float | None = 30.0) -> None:
+    """Wait until the background writes queued so far are done (tests, shutdown)."""
+    from concurrent.futures import wait
+
+    done, _ = wait(list(_pending), timeout=timeout)
+    for future in done:
+        _pending.remove(future)

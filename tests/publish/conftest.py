@@ -14,10 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent))
 
 from bolt_server import bolt_server  # noqa: E402, F401  (fixture)
 from netproxy import TcpProxy  # noqa: E402
-
-# Credentials the tests look for in everything written (moto accepts any).
-ACCESS_KEY_ID = "AKIAH5TESTKEY7Q3ZXYW"
-SECRET_KEY = "h5-secret/Zq8vN2mK4pL7rT9wX1yB3cD5fG6hJ0"
+from s3_helpers import ACCESS_KEY_ID, SECRET_KEY  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -55,13 +52,6 @@ def s3(s3_server: str):
                         aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_KEY)
 
 
-def r2_settings(endpoint: str, bucket: str, **extra):
-    from aladdin_studio.config import Settings
-
-    return Settings(r2_endpoint_url=endpoint, r2_access_key_id=ACCESS_KEY_ID,
-                    r2_secret_access_key=SECRET_KEY, r2_bucket_name=bucket, **extra)
-
-
 @pytest.fixture
 def proxy_to(s3_server: str):
     """``proxy_to(decide, stall_s=...)``: a fault proxy in front of the S3 server."""
@@ -80,19 +70,6 @@ def proxy_to(s3_server: str):
     yield make
     for proxy in proxies:
         proxy.close()
-
-
-def random_file(path: Path, size: int, seed: int = 1) -> Path:
-    import random
-
-    rnd = random.Random(seed)
-    with open(path, "wb") as fh:
-        left = size
-        while left:
-            n = min(left, 1 << 20)
-            fh.write(rnd.randbytes(n))
-            left -= n
-    return path
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from boto3.s3.transfer import TransferConfig
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))
 
-from conftest import r2_settings  # noqa: E402
+from s3_helpers import r2_settings  # noqa: E402
 
 from aladdin_studio.publish.r2 import R2Store  # noqa: E402
 

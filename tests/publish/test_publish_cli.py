@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ACCESS_KEY_ID, SECRET_KEY
+from s3_helpers import ACCESS_KEY_ID, SECRET_KEY
 
 EXE = [sys.executable, "-m", "aladdin_studio.cli"]
 
@@ -65,6 +65,9 @@ def test_publish_local_then_r2_and_query_by_character_and_location(
     cli("generate", sample_project, "--method", "text-to-video", "--prompt",
         "Sarah walks in the park", "--duration", "1", "--provider", "local", "--seed", "3",
         "--character-ref", f"Sarah={face}", "--location-ref", park, "--wait")
+    landed = json.loads(cli("media", sample_project, "--character", "Sarah", "--json").stdout)
+    assert [m["metadata"]["method"] for m in landed["media"]] == ["text-to-video"]
+    assert landed["media"][0]["url"].startswith(f"file://{sample_project}/media/")
 
     # 1. No settings: the local publish folder, file:// URLs.
     out = json.loads(cli("publish", sample_project, "--render-now", "--preset", "draft",

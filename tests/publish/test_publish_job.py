@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from boto3.s3.transfer import TransferConfig
-from conftest import r2_settings, random_file
+from s3_helpers import r2_settings, random_file
 
 from aladdin_studio.jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey
 from aladdin_studio.publish import r2 as R2

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from boto3.s3.transfer import TransferConfig
-from conftest import ACCESS_KEY_ID, SECRET_KEY, r2_settings, random_file
+from s3_helpers import ACCESS_KEY_ID, SECRET_KEY, r2_settings, random_file
 
 from aladdin_studio.publish.errors import (
     PublishAuthError,
