@@ -106,6 +106,8 @@ class Project(QObject):
         # The clip limit refuses manual edits only when the user's setting says so; scene
         # assembly and generation (commands with ``enforce_clip_limit``) always refuse.
         self.enforce_clip_limit = False
+        self._ids: dict[str, Any] | None = None  # see _id_index
+        self._ids_of: Any = None
 
     # --- access ---
     @property
@@ -174,8 +176,9 @@ class Project(QObject):
 
     def _stamp_ids(self, tx: Transaction) -> None:
         """New objects of this edit get ids: missing ones, and copies' (a split, paste or
-        duplicate repeats its original's id; the original keeps it). Objects only moved
-        keep theirs. Runs once per edit, not on undo/redo (the objects keep their ids)."""
+        duplicate repeats the id of another object; the original keeps it). Objects only
+        moved keep theirs. Runs once per edit, not on undo/redo (the objects keep their
+        ids). Costs only the new objects: the id index is built once per document."""
         new: list[Any] = []
         for op in tx.ops:
             if isinstance(op, InsertChild):
@@ -186,15 +189,27 @@ class Project(QObject):
                 new.extend(op.new)
         if not new:
             return
-        fresh = list({id(obj): obj for root in new for obj in S.addressable(root)}.values())
-        fresh_ids = {id(obj) for obj in fresh}
-        existing = {str(S.get(obj, "id")) for obj in S.addressable(self.collection)
-                    if id(obj) not in fresh_ids and S.get(obj, "id")}
-        for obj in fresh:
-            current = S.get(obj, "id")
-            if not current or current in existing:
-                current = S.ns(obj)["id"] = S.new_id()
-            existing.add(str(current))
+        index = self._id_index()
+        for root in new:
+            for obj in S.addressable(root):
+                md = obj.metadata.get(S.NS) if S.NS in obj.metadata else None
+                current = md.get("id") if md is not None else None
+                owner = index.get(current) if current else None
+                if not current or (owner is not None and owner is not obj):
+                    current = S.ns(obj)["id"] = S.new_id()
+                index[str(current)] = obj
+
+    def _id_index(self) -> dict[str, Any]:
+        """id -> the object that holds it (removed objects stay: a copy of one gets a new
+        id too). Built on first use, dropped when the document is replaced."""
+        if self._ids is None or self._ids_of is not self.collection:
+            self._ids = {}
+            for obj in S.addressable(self.collection):
+                item_id = S.get(obj, "id")
+                if item_id and item_id not in self._ids:
+                    self._ids[str(item_id)] = obj
+            self._ids_of = self.collection
+        return self._ids
 
     # --- lookup by id ---
     def find(self, item_id: str) -> Any:
