@@ -3,7 +3,8 @@
 Reference measured in the same run: one I420 → RGB → I420 round trip with OpenCV (what any
 RGB-based overlay would pay before drawing). Goals: blending a cached two-line title with
 outline and shadow (during its fade, the slowest case) costs less than that round trip;
-rasterising it once per settings change (Pillow) stays under 100 ms.
+rasterising it once per settings change (Pillow) costs less than 25 round trips (on an idle
+core ~40 ms: a slider drag re-renders within two frames).
 """
 
 from __future__ import annotations
@@ -55,10 +56,11 @@ def main() -> int:
     fading = median_ms(lambda: R.blend(frame, layer, 0.5))
     x, y, w, h = layer.rect
     print(f"title box {w}x{h} of {W}x{H}; reference I420→RGB→I420: {reference:.2f} ms")
-    print(f"  rasterise once (Pillow + I420 + alpha): {rasterise:.1f} ms (goal < 100 ms)")
+    print(f"  rasterise once (Pillow + I420 + alpha): {rasterise:.1f} ms "
+          f"({rasterise / reference:.1f}× the round trip, goal < 25×)")
     print(f"  blend per frame: opaque {opaque:.2f} ms, fading {fading:.2f} ms "
           f"({fading / reference:.2f}× the round trip, goal < 1×)")
-    ok = fading < reference and rasterise < 100.0
+    ok = fading < reference and rasterise < 25 * reference
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
