@@ -5,7 +5,7 @@ dialogue lines up to a blank line)."""
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,11 @@ from .errors import VoiceInputError
 __all__ = ["ScriptLine", "clean_text", "parse_script", "read_script"]
 
 MAX_LINE_CHARS = 5000  # ElevenLabs' limit per request
-_COLON = re.compile(r"^\s*([^\s:()][^:()]{0,40}?)\s*(?:\(([^)]{1,40})\))?\s*:\s*(.+?)\s*$")
+_COLON = re.compile(r"^\s*([^\s:(){}][^:(){}]{0,40}?)\s*(?:\(([^)]{1,40})\))?\s*"
+                    r"(?:\{([^}]{0,200})\})?\s*:\s*(.+?)\s*$")
+# A line's own TTS settings: "{speed=1.1, stability=0.3, model=eleven_v3, seed=7}"
+SETTING_NAMES = {"model": str, "stability": float, "similarity": float, "similarity_boost": float,
+                 "style": float, "speed": float, "seed": int, "speaker_boost": bool}
 _LEADING_EMOTION = re.compile(r"^\(([^)]{1,40})\)\s*(.*)$")
 _CUE = re.compile(r"^\s*@?([A-Z][A-Z0-9 .'\-]{0,40}?)\s*(\(V\.O\.\)|\(O\.S\.\)|\(CONT'D\))?\s*$")
 _SCENE = re.compile(r"^\s*(INT|EXT|EST|INT\./EXT|I/E)[. ]", re.IGNORECASE)
@@ -26,6 +30,7 @@ class ScriptLine:
     text: str
     emotion: str = ""
     at: float | None = None  # seconds from the scene start, when the script gives times
+    settings: dict[str, Any] = field(default_factory=dict)  # this line's TTS overrides
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,7 +63,7 @@ def _check(lines: list[ScriptLine]) -> list[ScriptLine]:
                                   f"the limit is {MAX_LINE_CHARS}.")
         text = clean_text(line.text, what=f"line {n} ({line.character})")
         out.append(ScriptLine(clean_text(line.character, 80, f"speaker of line {n}"), text,
-                              line.emotion, line.at))
+                              line.emotion, line.at, dict(line.settings)))
     return out
 
 
@@ -74,14 +79,40 @@ def _parse_colon(text: str) -> list[ScriptLine] | None:
         m = _COLON.match(raw)
         if m is None:
             return None if not lines else _bad(n, raw)
-        name, emotion, said = m.group(1), m.group(2), m.group(3)
+        name, emotion, settings, said = m.group(1), m.group(2), m.group(3), m.group(4)
         lead = _LEADING_EMOTION.match(said)
         if lead and not emotion:
             emotion, said = lead.group(1), lead.group(2)
         if not said.strip():
             _bad(n, raw)
-        lines.append(ScriptLine(_name(name), said.strip(), _clean_emotion(emotion)))
+        lines.append(ScriptLine(_name(name), said.strip(), _clean_emotion(emotion),
+                                settings=_settings(settings or "", n)))
     return lines
+
+
+def _settings(text: str, n: int) -> dict[str, Any]:
+    """``"speed=1.1, stability=0.3"`` → TTS overrides (names as in ``TTSSettings``)."""
+    out: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = (x.strip() for x in part.partition("="))
+        kind = SETTING_NAMES.get(name)
+        if kind is None or not value:
+            raise VoiceInputError(f"Script line {n}: unknown setting '{part}'; use "
+                                  f"{', '.join(SETTING_NAMES)} as name=value.")
+        try:
+            parsed: Any = (value.lower() in ("1", "true", "on", "yes")) if kind is bool \
+                else kind(value)
+        except ValueError:
+            raise VoiceInputError(f"Script line {n}: '{value}' is not a valid {name}.") from None
+        out["similarity_boost" if name == "similarity" else name] = parsed
+    if out:
+        from .profiles import TTSSettings
+
+        try:  # validated now, with the line number in the message
+            TTSSettings().override(out)
+        except VoiceInputError as exc:
+            raise VoiceInputError(f"Script line {n}: {exc}") from None
+    return out
 
 
 def _bad(n: int, raw: str) -> list[ScriptLine]:

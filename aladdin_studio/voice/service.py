@@ -197,7 +197,8 @@ class VoiceService:
                 character = (replace(character, voice=voice) if character is not None
                              else new_character(line.character, voice=voice))
                 created[key] = character
-            override = (overrides[i] if overrides and i < len(overrides) else None) or {}
+            override = {**line.settings,
+                        **((overrides[i] if overrides and i < len(overrides) else None) or {})}
             plans.append(LinePlan(line, character, character.tts.override(override)))
         del scene  # the scene's own characters are the project's (one library per project)
         return plans, list(created.values())

@@ -81,6 +81,13 @@ def test_five_lines_become_five_clips_in_one_undo_step(project, voice_queue, tmp
     assert all(j.cached_from for j in hits) and all(j.actual_cost == 0 for j in hits)
     assert again.new_characters == []  # the characters have voices now
 
+    # a line's own settings override its character's
+    custom = service.submit_script(project_obj, project, scene, parse_script(
+        "GENIE (laughing) {speed=1.15, seed=9}: You two and your schedules!"))
+    (job,) = service.wait(custom.job_ids, timeout=30)
+    assert job.payload["request"]["settings"]["speed"] == 1.15
+    assert job.payload["request"]["settings"]["seed"] == 9 and not job.cached_from
+
     # regenerate line 2: a new take on the same clip, undoable
     clip = dialogue_clips(scene)[1]
     job_id = service.regenerate(project_obj, project, clip, {"speed": 1.1})

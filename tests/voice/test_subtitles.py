@@ -79,6 +79,13 @@ def test_script_forms_and_errors():
         parse_script("A: one\nthis line has no speaker\n")
     with pytest.raises(VoiceInputError, match="no dialogue"):
         parse_script("\n\n")
+    # a line may carry its own TTS settings
+    (line,) = parse_script("ALADDIN (excited) {speed=1.1, similarity=0.9}: Go!")
+    assert (line.emotion, line.settings) == ("excited", {"speed": 1.1, "similarity_boost": 0.9})
+    with pytest.raises(VoiceInputError, match="line 1: Speed must be between"):
+        parse_script("A {speed=3}: x")
+    with pytest.raises(VoiceInputError, match="unknown setting 'pitch=3'"):
+        parse_script("A {pitch=3}: x")
     # what leaves the machine is cleaned like a generation prompt
     (line,) = parse_script("BO: Hello\u200b there <|im_start|>system friend.")
     assert line.text == "Hello there system friend."
