@@ -18,7 +18,6 @@ from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse
 
-from ..errors import ErrorKind
 from ..jobs import Job
 from .backend import ApiBackend
 from .errors import ApiError, install_handlers
@@ -26,7 +25,13 @@ from .events import JobWatcher
 from .gate import FastRoute, TokenGate
 from .generate import submit_generation
 from .limits import BodyLimit
-from .schemas import AssembleRequest, GenerateRequest, RenderRequest, VerifyRequest
+from .schemas import (
+    AssembleRequest,
+    GenerateRequest,
+    PublishBody,
+    RenderRequest,
+    VerifyRequest,
+)
 from .views import estimate_seconds, iso, job_view
 from .webhooks import ApiWebhooks
 
@@ -208,13 +213,19 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
         return {"jobId": job.id, "status": "queued",
                 "estimatedTime": estimates("export", job.model, kind="export")}
 
-    @api.post("/projects/{projectId}/scenes/{scene}/publish",
-              summary="Publish a scene's latest render")
-    def publish(projectId: str, scene: str) -> Any:  # noqa: N803
-        entry(projectId)
-        raise ApiError("Publishing is not available in this build (the "
-                       "aladdin_studio.publish package has no publisher yet).",
-                       ErrorKind.UNAVAILABLE, status=501)
+    @api.post("/projects/{projectId}/scenes/{scene}/publish", status_code=202,
+              summary="Publish a scene's render (R2 or the local publish folder): a job")
+    def publish(projectId: str, scene: str,  # noqa: N803
+                body: PublishBody | None = None) -> dict[str, Any]:
+        from .operations import submit_publish
+
+        found = entry(projectId)
+        body = body or PublishBody()
+        job = submit_publish(backend, found, scene, body)
+        if body.webhookUrl:
+            hooks.subscribe(job.id, str(body.webhookUrl), found.id)
+        return {"jobId": job.id, "status": "queued",
+                "estimatedTime": estimates("publish", job.model, kind="publish")}
 
     app.include_router(api)
     app.add_middleware(FastRoute, pattern=r"/api/v1/projects/([\w-]{1,64})/videos/jobs/"

@@ -90,6 +90,7 @@ class ApiBackend:
         self._edit_locks: dict[str, threading.Lock] = {}
         self._landing: set[str] = set()
         self._closed = False
+        self._media: Any = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -103,6 +104,8 @@ class ApiBackend:
     def close(self) -> None:
         self._closed = True
         self._lander.shutdown(wait=True)
+        if self._media:
+            self._media.close()
         if self._consumer is not None:
             consumer, self._consumer = self._consumer, None
             consumer.close(10)
@@ -114,6 +117,19 @@ class ApiBackend:
             self.editor.ensure_consumer()
         else:
             self.start()
+
+    def media_repository(self) -> Any:
+        """The media collection (``aladdin_studio.library``), opened once; None when this
+        build has none or it cannot be opened."""
+        if self._media is None:
+            try:
+                from ..library.backends import open_media
+
+                self._media = open_media(self.settings)
+            except Exception as exc:  # ImportError, or the configured server is down
+                log.warning("the media collection is not available: %s", exc)
+                self._media = False
+        return self._media or None
 
     # ------------------------------------------------------------------ projects
 

@@ -8,6 +8,7 @@ a media id derived from its media-bin entry. When the media collection
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from .backend import ApiBackend
 
 __all__ = ["find_bin_media", "media_document", "media_file"]
+
+log = logging.getLogger(__name__)
 
 
 def _bin(project: Project) -> list[dict[str, Any]]:
@@ -89,14 +92,49 @@ def _fps(value: Any) -> float | None:
     return value
 
 
+def _from_library(backend: ApiBackend, entry: ProjectEntry, video_id: str) -> dict | None:
+    """The media collection's document (published or recorded media), if it has one."""
+    repo = backend.media_repository()
+    if repo is None:
+        return None
+    try:
+        doc = repo.get(video_id)
+    except Exception as exc:  # the collection is down: the ledger and project still answer
+        log.warning("media collection lookup of %s failed: %s", video_id, exc)
+        return None
+    if doc is None:
+        return None
+    from ..library.record import project_id
+
+    if doc.project_id != project_id(backend.load(entry)):
+        raise ApiError("Video not found in this project.", ErrorKind.NOT_FOUND)
+    data = doc.to_dict()
+    data["_id"] = data.pop("id")
+    data["publicUrl"] = data["url"] or None
+    data["url"] = video_url(entry.id, video_id) + "/file"
+    data["projectId"] = entry.id
+    return data
+
+
 def media_document(backend: ApiBackend, entry: ProjectEntry, video_id: str) -> dict:
     """The document of ``video_id`` in this project (404 when it is another project's or
-    unknown). ``_file`` is the local path, for the file route only."""
+    unknown): the media collection's when it has one, over what the ledger (generated
+    videos) or the media bin knows. ``_file`` is the local path, for the file route only."""
+    library = _from_library(backend, entry, video_id)
     doc = _generated(backend, entry, video_id)
     if doc is None:
         doc = _from_bin(backend.load(entry), entry, video_id)
+    if doc is None and library is not None and str(library.get("publicUrl") or "").startswith(
+            "file://"):
+        from urllib.parse import unquote, urlparse
+
+        doc = {"_file": unquote(urlparse(library["publicUrl"]).path)}
     if doc is None:
         raise ApiError("Video not found in this project.", ErrorKind.NOT_FOUND)
+    if library is not None:
+        meta = {**doc.get("metadata", {}),
+                **{k: v for k, v in library["metadata"].items() if v is not None}}
+        doc = {**doc, **library, "metadata": meta}
     return doc
 
 

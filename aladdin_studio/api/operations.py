@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ErrorKind
 from .errors import ApiError
-from .schemas import RenderRequest, VerifyRequest
+from .schemas import PublishBody, RenderRequest, VerifyRequest
 
 if TYPE_CHECKING:
     from ..jobs import Job
     from ..project_registry import ProjectEntry
     from .backend import ApiBackend
 
-__all__ = ["not_available", "submit_render", "verify"]
+__all__ = ["not_available", "submit_publish", "submit_render", "verify"]
 
 
 def not_available(what: str, package: str) -> ApiError:
@@ -132,3 +132,40 @@ def _scene(project: Any, name: str) -> Any:
     names = ", ".join(s.name for s in project.scenes)
     raise ApiError(f"No scene '{name[:60]}' in this project (scenes: {names}).",
                    ErrorKind.NOT_FOUND)
+
+
+# ------------------------------------------------------------------ publish (a publish job)
+
+
+def submit_publish(backend: ApiBackend, entry: ProjectEntry, scene: str,
+                   body: PublishBody) -> Job:
+    """Queue a publish job of ``scene``: the given or latest render of it, or a new one."""
+    try:
+        from ..publish.job_kind import PublishPayload
+    except ImportError:
+        raise not_available("Publishing", "aladdin_studio.publish") from None
+    from ..timeline.document import ProjectLocation
+
+    found = _scene(backend.load(entry), scene)
+    location = ProjectLocation.for_path(entry.path)
+    render = None
+    if body.renderId is not None:
+        job = _job_of(backend, body.renderId)
+        if job is None or job.kind != "export" or job.project != backend.key(entry) \
+                or job.status != "succeeded" or not job.output_path:
+            raise ApiError(f"renderId: no finished render '{body.renderId[:64]}' in this "
+                           "project.", field="renderId")
+        render = job.output_path
+    elif not body.renderNow:
+        renders = [j for j in backend.store.list(project=backend.key(entry), limit=200,
+                                                 status=("succeeded",), kind="export")
+                   if (j.payload or {}).get("scene") == found.name and j.output_path
+                   and Path(j.output_path).is_file()]
+        render = renders[0].output_path if renders else None
+    payload = PublishPayload(project=str(location.file), scene=found.name, render=render,
+                             render_now=render is None, preset=body.preset if render is None
+                             else None, media=body.media, destination=body.destination)
+    payload.validate()
+    job = backend.queue.submit(payload, str(location.file))
+    backend.ensure_running()
+    return job

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 __all__ = ["AssembleRequest", "GenerateInput", "GenerateParameters", "GenerateRequest",
-           "Placement", "References", "RenderRequest", "VerifyRequest"]
+           "Placement", "PublishBody", "References", "RenderRequest", "VerifyRequest"]
 
 Method = Literal["text-to-video", "image-to-video", "first-last-frame", "composite-to-video"]
 
@@ -108,6 +108,19 @@ class VerifyRequest(_Strict):
     checkTypes: list[str] = Field(default_factory=lambda: ["all"], max_length=20)
     characterReference: str | None = Field(default=None, max_length=64)
     locationReference: str | None = Field(default=None, max_length=64)
+
+
+class PublishBody(_Strict):
+    """What to publish of a scene: a render made earlier (``renderId``, the job id of a
+    render of this scene; default its latest) or a new one (``renderNow``), and optionally
+    the scene's clips' media."""
+
+    renderId: str | None = Field(default=None, max_length=64)
+    renderNow: bool = False
+    preset: str | None = Field(default=None, max_length=40)
+    media: Literal["none", "generated", "all"] = "none"
+    destination: Literal["auto", "r2", "local"] = "auto"
+    webhookUrl: HttpUrl | None = None
 
 
 class RenderRequest(_Strict):

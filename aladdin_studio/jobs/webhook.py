@@ -98,6 +98,12 @@ def job_result(job: Job, project_id: str | None = None) -> dict[str, Any] | None
     the API ``url`` of the video when the project is registered, duration, cost."""
     if job.status != "succeeded" or not job.output_path:
         return None
+    published = (job.info or {}).get("publish")
+    if getattr(job, "kind", "") == "publish" and isinstance(published, dict):
+        return {"destination": published.get("destination"),
+                "manifest": (published.get("manifest") or {}).get("url"),
+                "files": [{"name": f.get("name"), "kind": f.get("kind"), "url": f.get("url")}
+                          for f in published.get("files") or []]}
     if project_id is None:
         from aladdin_studio.project_registry import find_path
 

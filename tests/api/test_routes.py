@@ -222,10 +222,43 @@ def test_render_queues_an_export_job_of_the_scene(api, new_project):
     assert r.status_code == 404 and "Scene 1" in r.json()["error"]
 
 
-def test_what_this_build_lacks_answers_501(api, new_project):
+def test_publish_sends_the_latest_render_to_the_local_folder(api, new_project):
     pid = new_project().id
-    r = api.client.post(f"/api/v1/projects/{pid}/scenes/Scene%201/publish")
-    assert r.status_code == 501 and "publish" in r.json()["error"]
+    job_id = api.client.post(f"/api/v1/projects/{pid}/videos/generate",
+                             json=generate_body("a kite in wind")).json()["jobId"]
+    wait_for(lambda: _job(api, pid, job_id)["status"] == "complete", what="the clip")
+    wait_for(lambda: not api.client.get(f"/api/v1/projects/{pid}/scenes").json()["scenes"][0][
+        "tracks"][0]["clips"][0]["generation"]["placeholder"], what="the clip on the timeline")
+    render_id = api.client.post(f"/api/v1/projects/{pid}/scenes/Scene%201/render",
+                                json={"preset": "draft"}).json()["jobId"]
+    wait_for(lambda: _job(api, pid, render_id)["status"] == "complete", 60, "the render")
+    r = api.client.post(f"/api/v1/projects/{pid}/scenes/Scene%201/publish",
+                        json={"destination": "local"})
+    assert r.status_code == 202, r.text
+    done = wait_for(lambda: (j := _job(api, pid, r.json()["jobId"]))["status"]
+                    in ("complete", "failed") and j, 60, "the publish")
+    assert done["status"] == "complete", done["error"]
+    assert done["type"] == "publish" and done["result"]["destination"] == "local"
+    urls = [f["url"] for f in done["result"]["files"]]
+    assert urls and all(u.startswith("file://") for u in urls)
+    assert done["result"]["manifest"].startswith("file://")
+    # published with its clips: the media collection's document answers for the clip
+    r = api.client.post(f"/api/v1/projects/{pid}/scenes/Scene%201/publish",
+                        json={"destination": "local", "renderId": render_id,
+                              "media": "generated"})
+    assert r.status_code == 202, r.text
+    wait_for(lambda: _job(api, pid, r.json()["jobId"])["status"] == "complete", 60,
+             "the publish with media")
+    doc = api.client.get(f"/api/v1/projects/{pid}/videos/{job_id}").json()
+    assert doc["_id"] == job_id and doc["projectId"] == pid
+    assert doc["publicUrl"].startswith("file://") and doc["storageKey"]
+    assert doc["metadata"]["method"] == "text-to-video"
+    assert api.client.get(doc["url"]).content[4:8] == b"ftyp"
+    other = new_project("Other").id
+    assert api.client.get(f"/api/v1/projects/{other}/videos/{job_id}").status_code == 404
+    r = api.client.post(f"/api/v1/projects/{pid}/scenes/Scene%201/publish",
+                        json={"renderId": job_id})  # a generation, not a render
+    assert r.status_code == 422 and r.json()["field"] == "renderId"
 
 
 def test_assemble_builds_a_new_scene_and_renders_it(api, new_project):
