@@ -8,7 +8,7 @@ SAMPLE := sample/Sample.aladdin
 APT_PACKAGES := ffmpeg xvfb xdotool imagemagick redis-server espeak-ng sox libgomp1 fonts-dejavu-core libegl1 libgl1 libxkbcommon0 \
 	libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 \
 	libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 \
-	libxcb-image0 libnss3 libasound2 libpulse0
+	libxcb-image0 libnss3 libasound2 libpulse0 iproute2
 
 .PHONY: run test bench lint setup system-deps sample clean package package-check screenshot
 
