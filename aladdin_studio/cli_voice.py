@@ -30,7 +30,9 @@ def add_voice_parsers(sub: Any) -> None:
     q.add_argument("--style", default="")
     q.add_argument("--text", help="what the previews say")
     q.add_argument("--pick", type=int, choices=(1, 2, 3),
-                   help="save preview N in the voice library (else only list the previews)")
+                   help="save preview N of the last design of NAME (designed now if there is "
+                        "none) in the voice library")
+    q.add_argument("--new", action="store_true", help="design new previews even with --pick")
     q.add_argument("--project", help="also assign the saved voice to character NAME here")
     q.add_argument("--provider", choices=("elevenlabs", "local"))
     q.add_argument("--json", action="store_true")
@@ -157,11 +159,15 @@ def cmd_voice(args: argparse.Namespace, settings: Any) -> int:
     if args.voice_command == "design":
         profile = VoiceProfile(args.name, args.description, args.gender, args.age, args.accent,
                                args.style, provider=service.provider_name)
-        description, previews = service.design(profile, args.text)
-        data: dict[str, Any] = {"description": description, "previews": [
+        last = service.last_design(args.name) if args.pick and not args.new else None
+        reused = last is not None
+        description, previews = last if last is not None else service.design(profile,
+                                                                              args.text)
+        data: dict[str, Any] = {"description": description, "reused": reused, "previews": [
             {"n": i, "generated_voice_id": p.generated_voice_id, "file": str(p.path),
              "seconds": round(p.duration, 2)} for i, p in enumerate(previews, 1)]}
-        lines = [f"Voice description: {description}"] + [
+        lines = [("Previews of the last design (--new designs again):" if reused else
+                  f"Voice description: {description}")] + [
             f"  {i}. {p.generated_voice_id}  {p.duration:.1f} s  {p.path}"
             for i, p in enumerate(previews, 1)]
         if args.pick:
@@ -178,7 +184,8 @@ def cmd_voice(args: argparse.Namespace, settings: Any) -> int:
                 _assign(args.project, args.name, voice, settings, args.description)
                 lines.append(f"Assigned it to character '{args.name}' in {args.project}.")
         else:
-            lines.append("Listen, then run again with --pick N to keep one.")
+            lines.append("Listen, then run the same command with --pick N to keep one of "
+                         "these.")
         _print(data, args.json, "\n".join(lines))
         return 0
     if args.voice_command == "assign":

@@ -108,7 +108,42 @@ class VoiceService:
         if text:
             text = clean_text(text, 1000, "preview text")
         out_dir = paths.cache_dir() / "voice-previews" / uuid.uuid4().hex[:12]
-        return description, self.provider.design(description, profile, out_dir, text)
+        previews = self.provider.design(description, profile, out_dir, text)
+        self._remember_design(profile, description, previews)
+        return description, previews
+
+    def _design_file(self, name: str) -> Path:
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "voice"
+        return paths.cache_dir() / "voice-previews" / f"last-{self.provider_name}-{slug}.json"
+
+    def _remember_design(self, profile: VoiceProfile, description: str,
+                         previews: list[Preview]) -> None:
+        import json
+
+        from aladdin_studio.files import atomic_path
+
+        data = {"profile": profile.to_dict(), "description": description, "previews": [
+            {"generated_voice_id": p.generated_voice_id, "path": str(p.path),
+             "duration": p.duration, "text": p.text, "settings": p.settings}
+            for p in previews]}
+        with atomic_path(self._design_file(profile.name)) as tmp:
+            tmp.write_text(json.dumps(data))
+
+    def last_design(self, name: str) -> tuple[str, list[Preview]] | None:
+        """The previews of the last design for voice ``name`` with this provider, if their
+        files are still there (``voice design NAME --pick N`` keeps one of them)."""
+        import json
+
+        try:
+            data = json.loads(self._design_file(name).read_text())
+            previews = [Preview(d["generated_voice_id"], Path(d["path"]), float(d["duration"]),
+                                str(d["text"]), dict(d.get("settings") or {}))
+                        for d in data["previews"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not previews or not all(p.path.is_file() for p in previews):
+            return None
+        return str(data.get("description", "")), previews
 
     def save_designed(self, profile: VoiceProfile, preview: Preview,
                       keep_sample_in: Path | None = None) -> VoiceProfile:

@@ -39,12 +39,17 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_offline_voice_dialogue_subtitles_sfx(project, tmp_path, capsys, no_keys):
-    code, out, _ = run(capsys, "voice", "design", "Aladdin", "--gender", "male", "--age",
-                       "young", "--description", "a street-smart dreamer", "--pick", "2",
-                       "--project", project, "--json")
+    design = ("voice", "design", "Aladdin", "--gender", "male", "--age", "young",
+              "--description", "a street-smart dreamer")
+    code, out, _ = run(capsys, *design, "--json")
+    assert code == 0
+    listened = json.loads(out)["previews"]
+    code, out, _ = run(capsys, *design, "--pick", "2", "--project", project, "--json")
     assert code == 0
     data = json.loads(out)
+    assert data["reused"] and data["previews"] == listened  # keeps what was heard
     assert len(data["previews"]) == 3 and data["saved"]["provider"] == "local"
+    assert data["saved"]["voice_id"] == listened[1]["generated_voice_id"]
     (aladdin,) = characters(load(project))
     assert aladdin.voice.voice_id == data["saved"]["voice_id"]
     code, out, _ = run(capsys, "voice", "list", "--library", "--json")
