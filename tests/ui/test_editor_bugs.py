@@ -66,14 +66,16 @@ def test_no_shared_shortcuts_on_x11_where_redo_is_ctrl_shift_z(sample_project, t
     window also bound by hand (the "Ambiguous shortcut overload")."""
     xvfb = shutil.which("Xvfb")
     assert xvfb, "Xvfb is needed (make setup installs it)"
-    display = f":{200 + os.getpid() % 500}"
-    server = subprocess.Popen([xvfb, display, "-screen", "0", "1600x1000x24", "-nolisten",
-                               "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    read_fd, write_fd = os.pipe()  # Xvfb picks a free display and writes its number here
+    server = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0",
+                               "1600x1000x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
     try:
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
-            assert time.monotonic() < deadline and server.poll() is None, "Xvfb did not start"
-            time.sleep(0.05)
+        with os.fdopen(read_fd) as pipe:
+            number = pipe.readline().strip()  # EOF (""): Xvfb exited without a display
+        assert number.isdigit(), "Xvfb did not start"
+        display = f":{number}"
         env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "DISPLAY": display}
         proc = subprocess.run([sys.executable, str(HERE / "shortcuts_proc.py"),
                                str(sample_project)], capture_output=True, text=True,
