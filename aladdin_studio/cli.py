@@ -25,8 +25,9 @@ def _size(text: str) -> tuple[int, int]:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"size must look like 1920x1080, not {text!r}") from None
-    if w <= 0 or h <= 0 or w % 2 or h % 2:
-        raise argparse.ArgumentTypeError("width and height must be positive even numbers")
+    if w <= 0 or h <= 0 or w % 2 or h % 2 or max(w, h) > 16384:
+        raise argparse.ArgumentTypeError("width and height must be even numbers from 2 to "
+                                         "16384")
     return w, h
 
 
@@ -436,19 +437,15 @@ def _job_summary(job: Any) -> dict[str, Any]:
     return job_summary(job)
 
 
-def _land(service: Any, stack: Any, job_ids: set[str] | None = None) -> list[Any]:
-    """Push the finished jobs' commands (all, or ``job_ids``); returns the pushed ones."""
-    pushed = []
-    for command in service.finished_commands(budget_s=None):
-        if job_ids is not None and command.job_id not in job_ids:
-            continue
-        try:
-            stack.push(command)
-            pushed.append(command)
-        except TimelineError as exc:
-            print(f"aladdin-studio: note: job {command.job_id[:8]}: {exc}", file=sys.stderr)
-        service.mark_applied(command.job_id)
-    return pushed
+def _land(service: Any, stack: Any, job_ids: set[str] | None = None, **options: Any) -> Any:
+    """Land the finished jobs (all, or ``job_ids``) with ``services.generation``; refusals
+    are noted on stderr. Returns the Landing."""
+    from .services.generation import land_finished
+
+    landing = land_finished(service, stack.push, job_ids=job_ids, **options)
+    for job_id, reason in landing.refused:
+        print(f"aladdin-studio: note: job {job_id[:8]}: {reason}", file=sys.stderr)
+    return landing
 
 
 def _wait(queue: Any, store: Any, job_id: str, out: Any, workers: int) -> Any:
@@ -608,22 +605,16 @@ def _jobs(args: argparse.Namespace, settings: Any) -> int:
     queue, store = _generation(settings)
     service = GenerationService(project, queue, store)
     if args.apply:
-        stack = UndoStack(project)
-        service.reconcile_held()  # jobs whose submitter died between save and release
-        landed = _land(service, stack)
-        orphans = service.orphan_results()  # results whose clip is gone: to the bin
-        orphan_command = service.orphan_command(orphans) if orphans else None
-        if orphan_command is not None:
-            stack.push(orphan_command)
-        if landed or orphan_command is not None:
+        # held jobs whose submitter died are released or abandoned; results whose clip is
+        # gone go into the media bin
+        landing = _land(service, UndoStack(project), reconcile=True, orphans=True)
+        if landing.changed:
             save(project)
-        for job in orphans:
-            service.mark_applied(job.id)
         if not args.json:
-            print(f"Applied {len(landed)} finished job(s).")
-            if orphans:
-                print(f"Added {len(orphans)} generated video(s) whose clip is no longer on "
-                      "the timeline to the media bin.")
+            print(f"Applied {len(landing.landed)} finished job(s).")
+            if landing.orphans:
+                print(f"Added {len(landing.orphans)} generated video(s) whose clip is no "
+                      "longer on the timeline to the media bin.")
     jobs = service.jobs(limit=args.limit)
     rows = [job_summary(j) for j in jobs]
     spent = JobsService(store).spend(project.location.file)

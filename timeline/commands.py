@@ -1046,6 +1046,11 @@ class AddScene(Command):
             raise InvalidEditError("A scene needs a name.")
         if any(s.name == self.name for s in project.scenes):
             raise InvalidEditError(f"There is already a scene named {self.name!r}.")
+        from .document_check import scene_settings_problem
+
+        problem = scene_settings_problem(self.fps, self.size)  # else the file won't reopen
+        if problem:
+            raise InvalidEditError(problem)
         scene = S.new_scene(self.name, self.fps, self.size, self.max_clips)
         if self.with_tracks:
             scene.tracks.append(S.new_track("video", "V1"))

@@ -34,7 +34,7 @@ from . import schema as S
 from .errors import CorruptProjectError, ProjectFileError
 
 __all__ = ["ALADDIN", "MAX_FPS", "MAX_PROJECT_BYTES", "MAX_SCENE_SECONDS", "MIN_FPS", "Field",
-           "check_limits", "check_shape", "loads", "read_capped"]
+           "check_limits", "check_shape", "loads", "read_capped", "scene_settings_problem"]
 
 MAX_PROJECT_BYTES = 256 * 1024 * 1024
 MAX_SCENE_SECONDS = 24 * 3600.0
@@ -76,7 +76,7 @@ ALADDIN: dict[str, dict[str, Field]] = {
     },
     "Timeline": {
         "fps": _f("number", lo=MIN_FPS, hi=MAX_FPS),
-        "size": _f("array", length=2, items=_f("integer", lo=2, hi=16384)),
+        "size": _f("array", length=2, items=_f("integer", lo=2, hi=16384)),  # MAX_SIDE
         "max_clips": _f("integer", lo=1, hi=100_000), "id": STRING,
     },
     "Track": {
@@ -344,6 +344,24 @@ def check_shape(head: Any, source: str) -> None:
             where = f"{where}: {bad.field}" if where else bad.field
         raise CorruptProjectError(f"'{source}' is damaged: {where or 'the document'} "
                                   f"{bad.problem}. The file was not changed.") from None
+
+
+MAX_SIDE = 16384
+
+
+def scene_settings_problem(fps: Any, size: Any) -> str | None:
+    """Why a new scene's frame rate or size would make a project that cannot be opened
+    again (the same bounds as the load check), or None."""
+    if isinstance(fps, bool) or not isinstance(fps, int | float) or \
+            not MIN_FPS <= fps <= MAX_FPS:
+        return f"The frame rate must be from {MIN_FPS:g} to {MAX_FPS:g} fps, not {fps!r}."
+    try:
+        w, h = (int(v) for v in size)
+    except (TypeError, ValueError):
+        return f"The size must be a width and a height, not {size!r}."
+    if not (2 <= w <= MAX_SIDE and 2 <= h <= MAX_SIDE):
+        return f"The size must be from 2×2 to {MAX_SIDE}×{MAX_SIDE}, not {w}×{h}."
+    return None
 
 
 def check_limits(collection: Any, source: str) -> None:

@@ -83,3 +83,14 @@ def test_non_utf8_names_are_reported_escaped(sample_project, tmp_path):
     assert proc.returncode == 2 and "Traceback" not in err
     assert "clip-\\xff.png" in err and "not valid UTF-8" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_no_project_is_created_that_could_not_be_opened_again(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("VIDEO_DEFAULT_FPS", "1000")
+    assert main(["new", str(tmp_path / "A.aladdin")]) == 2
+    assert "frame rate must be from 1 to 240" in capsys.readouterr().err
+    monkeypatch.delenv("VIDEO_DEFAULT_FPS")
+    monkeypatch.setenv("VIDEO_DEFAULT_RESOLUTION", "99999x99999")
+    assert main(["new", str(tmp_path / "B.aladdin")]) == 2
+    assert "16384×16384" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
