@@ -305,3 +305,23 @@ def test_clicking_the_ruler_gives_the_timeline_the_keys(window, qtbot):
     ruler = window.timeline.ruler
     qtbot.mouseClick(ruler, Qt.MouseButton.LeftButton, pos=QPoint(200, ruler.height() // 2))
     assert window.timeline.view.hasFocus() and not search.hasFocus()
+
+
+def test_dragging_a_scene_in_the_list_reorders_the_scenes(window):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDropEvent
+
+    panel = window.scenes
+    panel.add_scene("Two")
+    panel.add_scene("Three")
+    lst = panel.list
+    lst.setCurrentRow(2)  # "Three", dragged onto the first row
+    mime = lst.model().mimeData([lst.model().index(2, 0)])
+    target = lst.visualItemRect(lst.item(0)).center()
+    event = QDropEvent(QPointF(target), Qt.DropAction.MoveAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    lst.dropEvent(event)
+    assert [s.name for s in window.project.scenes] == ["Three", "Scene 1", "Two"]
+    assert [lst.item(i).text() for i in range(lst.count())] == ["Three", "Scene 1", "Two"]
+    window.undo_action.trigger()
+    assert [s.name for s in window.project.scenes] == ["Scene 1", "Two", "Three"]
