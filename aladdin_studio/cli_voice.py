@@ -89,6 +89,10 @@ def add_voice_parsers(sub: Any) -> None:
     p.add_argument("-o", "--output", help="OUT.srt or OUT.vtt")
     p.add_argument("--burn-in", choices=("on", "off"),
                    help="burn the subtitles into renders of the scene (saved in the project)")
+    p.add_argument("--font", help="burn-in font (DejaVu Sans, DejaVu Serif, ...)")
+    p.add_argument("--size", type=int, help="burn-in text size, pixels of a 1080-line frame")
+    p.add_argument("--outline", type=int, help="burn-in outline width, pixels")
+    p.add_argument("--position", choices=("bottom", "top", "middle"))
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("integrate-audio", help="level dialogue, set music under it, level "
@@ -339,18 +343,24 @@ def cmd_subtitles(args: argparse.Namespace, settings: Any) -> int:
     from .voice.service import scene_named
     from .voice.subtitles import export_cues
 
-    if not args.output and not args.burn_in:
-        raise VoiceInputError("Say where to write them (-o OUT.srt|.vtt) or --burn-in on|off.")
+    style = {k: v for k, v in (("font", args.font), ("size", args.size),
+                                 ("outline", args.outline), ("position", args.position))
+             if v is not None}
+    if args.burn_in:
+        style["burn_in"] = args.burn_in == "on"
+    if not args.output and not style:
+        raise VoiceInputError("Say where to write them (-o OUT.srt|.vtt), or --burn-in on|off "
+                              "and the style (--font, --size, --outline, --position).")
     if args.output and Path(args.output).suffix.lower() not in (".srt", ".vtt"):
         raise VoiceInputError(f"Subtitles are written as .srt or .vtt, not "
                               f"'{Path(args.output).suffix or args.output}'.")
     project = load(args.project)
     scene = scene_named(project, args.scene)
-    if args.burn_in:
+    if style:
         with _lock(args.project, "subtitles"):
             project = load(args.project)
             scene = scene_named(project, args.scene)
-            UndoStack(project).push(SetSubtitleStyle(scene, burn_in=args.burn_in == "on"))
+            UndoStack(project).push(SetSubtitleStyle(scene, **style))
             save(project)
     cues = scene_cues(scene)
     if args.output:
@@ -359,12 +369,17 @@ def cmd_subtitles(args: argparse.Namespace, settings: Any) -> int:
                                   "first.")
         export_cues(cues, args.output)
     data = {"scene": scene.name, "cues": len(cues), "output": args.output,
-            "burn_in": args.burn_in}
+            "style": style}
     parts = []
     if args.output:
         parts.append(f"Wrote {len(cues)} subtitle(s) to {args.output}.")
-    if args.burn_in:
-        parts.append(f"Burn-in {args.burn_in} for scene '{scene.name}'.")
+    if style:
+        from .timeline.subtitles import subtitle_style
+
+        now = subtitle_style(scene)
+        parts.append(f"Burn-in {'on' if now['burn_in'] else 'off'} for scene '{scene.name}' "
+                     f"({now['font']}, {now['size']} px, outline {now['outline']}, "
+                     f"{now['position']}).")
     _print(data, args.json, " ".join(parts))
     return 0
 

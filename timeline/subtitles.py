@@ -157,6 +157,10 @@ class SetSubtitleStyle(Command):
             raise InvalidEditError("Subtitle size must be between 8 and 200 pixels.")
         if not 0 <= float(style["outline"]) <= 20:
             raise InvalidEditError("Subtitle outline must be between 0 and 20 pixels.")
+        from .titles import FONTS
+
+        if style["font"] not in FONTS:
+            raise InvalidEditError(f"Subtitle font must be one of {', '.join(FONTS)}.")
         style["burn_in"] = bool(style["burn_in"])
         tx.set_meta(self.scene, META_KEY, style)
         tx.touch_scene(self.scene)

@@ -46,6 +46,7 @@ from aladdin_studio.timeline.subtitles import (
     subtitle_style,
     take_cues,
 )
+from aladdin_studio.timeline.titles import FONTS
 from aladdin_studio.voice.errors import VoiceInputError
 from aladdin_studio.voice.library import characters
 from aladdin_studio.voice.placement import dialogue_clips, line_record, media_path
@@ -617,6 +618,15 @@ class SubtitlesDialog(QDialog):
         self.position_box.addItems(list(POSITIONS))
         self.position_box.setCurrentText(str(style["position"]))
         self.position_box.currentTextChanged.connect(lambda p: self._style(position=p))
+        self.font_box = QComboBox()
+        self.font_box.addItems(list(FONTS))
+        self.font_box.setCurrentText(str(style["font"]))
+        self.font_box.currentTextChanged.connect(lambda f: self._style(font=f))
+        self.outline_spin = QSpinBox()
+        self.outline_spin.setRange(0, 20)
+        self.outline_spin.setValue(int(style["outline"]))
+        self.outline_spin.editingFinished.connect(
+            lambda: self._style(outline=self.outline_spin.value()))
         self.export_button = QPushButton("Export SRT/VTT…")
         self.export_button.clicked.connect(self.export_dialog)
         self.status = QLabel()
@@ -626,13 +636,17 @@ class SubtitlesDialog(QDialog):
         row.addWidget(self.size_spin)
         row.addWidget(QLabel("Position"))
         row.addWidget(self.position_box)
+        row.addWidget(QLabel("Font"))
+        row.addWidget(self.font_box)
+        row.addWidget(QLabel("Outline"))
+        row.addWidget(self.outline_spin)
         row.addStretch(1)
         row.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
         layout.addWidget(self.status)
-        self.resize(760, 480)
+        self.resize(900, 480)
         self.refresh()
 
     def refresh(self) -> None:

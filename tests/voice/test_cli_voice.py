@@ -86,8 +86,11 @@ def test_offline_voice_dialogue_subtitles_sfx(project, tmp_path, capsys, no_keys
         cues = read_cues(out_file)
         assert [c.text for c in cues] == [c.text for c in scene_cues(doc.scenes[0])]
         assert cues[0].start >= 1.5
-    code, _, _ = run(capsys, "subtitles", project, "--burn-in", "on")
-    assert code == 0 and subtitle_style(load(project).scenes[0])["burn_in"] is True
+    code, out, _ = run(capsys, "subtitles", project, "--burn-in", "on", "--font",
+                       "DejaVu Serif", "--size", "52", "--position", "top")
+    style = subtitle_style(load(project).scenes[0])
+    assert code == 0 and style["burn_in"] is True and "DejaVu Serif, 52 px" in out
+    assert (style["font"], style["size"], style["position"]) == ("DejaVu Serif", 52, "top")
 
     code, out, err = run(capsys, "sfx", project, "--prompt", "a fast whoosh", "--duration",
                          "1", "--at", "0.5", "--json")
@@ -102,7 +105,8 @@ def test_user_errors_are_one_line_and_exit_2(project, tmp_path, capsys, no_keys)
              ("subtitles", project, "-o", tmp_path / "subs.txt"),
              ("subtitles", project, "-o", tmp_path / "subs.srt"),
              ("voice", "assign", project, "Bob", "nobody"),
-             ("sfx", project, "--prompt", "boom", "--duration", "99")]
+             ("sfx", project, "--prompt", "boom", "--duration", "99"),
+             ("subtitles", project, "--font", "Comic Sans")]
     for argv in cases:
         code, _, err = run(capsys, *argv)
         assert code == 2, argv

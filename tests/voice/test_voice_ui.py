@@ -125,6 +125,9 @@ def test_pasted_script_lands_as_five_clips_in_one_undo_step_and_regenerates(qtbo
     assert subs.table.rowCount() >= 5
     subs.burn_box.setChecked(True)
     assert subtitle_style(scene)["burn_in"] is True
+    subs.font_box.setCurrentText("DejaVu Serif")
+    assert subtitle_style(scene)["font"] == "DejaVu Serif"
+    ui.ctx.stack.undo()  # the font
     subs.table.item(0, 2).setText("We ride at dawn.")
     assert "We ride at dawn." in [c.text for c in read_cues(subs.export(tmp_path / "s.srt"))]
     first = scene_cues(scene)[0]
