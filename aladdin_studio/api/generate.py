@@ -83,11 +83,12 @@ def submit_generation(backend: ApiBackend, entry: ProjectEntry, body: GenerateRe
     """Validate, place the placeholder clip, queue the job; returns the job."""
     from ..generation.service import GenerationService
     from ..timeline import schema as S
-    from ..timeline.errors import TimelineError
 
     if body.parameters.model is not None and body.parameters.model not in backend.queue.registry:
         raise ApiError(f"parameters.model: unknown model '{body.parameters.model}'.",
                        field="parameters.model")
+    held: list[str] = []
+
     def submit(project: Project, push: Any) -> Job:
         request = to_generation_request(body, project,
                                         min(backend.settings.video_default_duration, 7.0))
@@ -95,16 +96,22 @@ def submit_generation(backend: ApiBackend, entry: ProjectEntry, body: GenerateRe
         scene = project.scene(body.placement.scene)
         rate = S.scene_rate(scene)
         at = None if body.placement.at is None else S.seconds_to_frames(body.placement.at, rate)
+        # Held until its placeholder is saved (or on the editor's timeline), as the CLI does:
+        # a placement or save that fails leaves no paid job behind.
         job, command = service.submit(request, scene=scene, track=body.placement.track, at=at,
-                                      insert=body.placement.insert)
-        try:
-            push(command)
-        except TimelineError:
-            service.cancel(job.id)
-            raise
+                                      insert=body.placement.insert, hold=True)
+        held.append(job.id)
+        push(command)
         return job
 
-    job = backend.edit(entry, submit)
+    try:
+        job = backend.edit(entry, submit)
+    except BaseException as exc:
+        for job_id in held:
+            backend.queue.abandon(job_id, f"its placeholder could not be placed or saved: "
+                                          f"{exc}")
+        raise
+    job = backend.queue.release(job.id)
     backend.ensure_running()
     return job
 
