@@ -133,19 +133,15 @@ class GenerationController(QObject):
             self.ensure_consumer()
 
     def apply_finished(self) -> int:
-        """Push the commands of finished, unapplied jobs; returns how many landed."""
-        landed = 0
-        for command in self.service.finished_commands(self.ctx.project):
-            job_id = _job_id(command)
-            ok = self.ctx.push(command)
-            if job_id is not None:
-                # Mark it either way: a refused result (its clip was deleted, the track is
-                # locked) would otherwise be retried, and reported, every tick.
-                self.service.mark_applied(job_id)
-                if ok:
-                    self.applied.emit(job_id)
-            landed += ok
-        return landed
+        """Land finished, unapplied jobs (``services.generation.land_finished``; a refused
+        result is reported by ``ctx.error`` and not offered again); how many landed."""
+        from ..generation.service import LAND_BUDGET_S
+        from ..services.generation import land_finished
+
+        landing = land_finished(self.service, self.ctx.push, budget_s=LAND_BUDGET_S)
+        for job_id in landing.landed:
+            self.applied.emit(job_id)
+        return len(landing.landed)
 
     # ------------------------------------------------------------------ jobs
 
@@ -219,10 +215,3 @@ class GenerationController(QObject):
         from ..services.generation import request_for
 
         return request_for(clip, self.job)
-
-
-def _job_id(command: Any) -> str | None:
-    """The job a ``finished_commands`` command lands (``GenerationMacro`` / status commands
-    carry ``job_id``)."""
-    value = getattr(command, "job_id", None)
-    return str(value) if value else None

@@ -3,20 +3,76 @@ from a clip's provenance, and land finished jobs as takes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import opentimelineio as otio
 
+from aladdin_studio.errors import AladdinError
 from aladdin_studio.generation import placement
 from aladdin_studio.generation.errors import InvalidInputError
 from aladdin_studio.generation.request import GenerationRequest
 from aladdin_studio.generation.service import GenerationService, project_key
 from aladdin_studio.jobs import Job
 from aladdin_studio.timeline import schema as S
+from aladdin_studio.timeline.commands import Command
 
-__all__ = ["GenerationService", "project_key", "request_for"]
+__all__ = ["GenerationService", "Landing", "land_finished", "project_key", "request_for"]
+
+
+@dataclass
+class Landing:
+    """What :func:`land_finished` did."""
+
+    landed: list[str] = field(default_factory=list)  # job ids whose take or status landed
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (job id, why)
+    released: list[str] = field(default_factory=list)  # held jobs whose placeholder is saved
+    abandoned: list[str] = field(default_factory=list)  # held jobs never placed
+    orphans: list[str] = field(default_factory=list)  # results put into the media bin
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.landed or self.orphans)
+
+
+def land_finished(service: GenerationService, push: Callable[[Command], Any], *,
+                  job_ids: Iterable[str] | None = None, budget_s: float | None = None,
+                  orphans: bool = False, reconcile: bool = False) -> Landing:
+    """Land finished generation jobs of ``service.project`` through ``push`` (an undo stack's
+    push, or the editor's, which returns False for a refused edit): each job's take or
+    failure status, one undo step each, confirmed in the ledger either way (a refused
+    result is not offered again). ``reconcile``: first release held jobs whose placeholder
+    was saved and abandon the others; ``orphans``: then put results whose clip is gone into
+    the media bin (one more step). ``budget_s`` bounds the time spent (a UI tick)."""
+    landing = Landing()
+    if reconcile:
+        landing.released, landing.abandoned = service.reconcile_held()
+    wanted = set(job_ids) if job_ids is not None else None
+    for command in service.finished_commands(budget_s=budget_s):
+        job_id = getattr(command, "job_id", None)
+        if job_id is None or (wanted is not None and job_id not in wanted):
+            continue
+        try:
+            ok = push(command)
+        except AladdinError as exc:
+            landing.refused.append((job_id, str(exc)))
+            ok = False
+        service.mark_applied(job_id)
+        if ok is not False:
+            landing.landed.append(job_id)
+        elif not any(j == job_id for j, _ in landing.refused):
+            landing.refused.append((job_id, "the timeline refused it"))
+    if orphans:
+        found = service.orphan_results()
+        command = service.orphan_command(found) if found else None
+        if command is not None and push(command) is not False:
+            landing.orphans = [job.id for job in found]
+        for job in found if command is None or landing.orphans else []:
+            service.mark_applied(job.id)
+    return landing
+
 
 _FILE_FIELDS = ("image", "first_frame", "last_frame", "video", "character_ref", "location_ref")
 

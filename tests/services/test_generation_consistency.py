@@ -115,3 +115,35 @@ def test_jobs_apply_puts_results_whose_clip_is_gone_into_the_bin(data_dir, sampl
     assert cli.main(["jobs", str(sample_project), "--apply", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["jobs"][0]["take_applied"] is True
     assert len(bin_entries(project_io.load(sample_project))) == len(entries)  # once only
+
+
+def test_land_finished_lands_refuses_and_confirms_each_job_once(data_dir, sample_project):
+    """The landing both front ends use: a refused result is confirmed and reported, not
+    offered again."""
+    from aladdin_studio.generation.service import GenerationService
+    from aladdin_studio.services.generation import land_finished
+    from aladdin_studio.timeline.errors import LockedTrackError
+    from aladdin_studio.timeline.undo import UndoStack
+
+    assert generate(sample_project) == 0
+    assert generate(sample_project) == 0
+    first, second = sorted(JobStore().list(), key=lambda j: j.created_at)
+    settings = Settings(provider="local")
+    queue = JobQueue(make_huey(settings, immediate=True), JobStore(), None, settings,
+                     poll_interval=0.05)
+    for job in (first, second):
+        queue.run_job(job.id)
+    project = project_io.load(sample_project)
+    service = GenerationService(project, queue)
+    stack = UndoStack(project)
+
+    def push(command):
+        if command.job_id == second.id:
+            raise LockedTrackError("Track 'V1' is locked.")
+        return stack.push(command)
+
+    landing = land_finished(service, push)
+    assert landing.landed == [first.id]
+    assert landing.refused == [(second.id, "Track 'V1' is locked.")]
+    assert JobStore().get(first.id).take_applied and JobStore().get(second.id).take_applied
+    assert land_finished(service, push).landed == []  # nothing is offered twice
