@@ -277,7 +277,10 @@ def transition_easing(tr_: otio.schema.Transition) -> Easing:
 
 def new_project_collection(name: str) -> otio.schema.SerializableCollection:
     coll = otio.schema.SerializableCollection(name=name)
-    coll.metadata[NS] = {"schema_version": SCHEMA_VERSION, "app": "aladdin-studio"}
+    # "id": the project's identity in published keys and the media library (stays when the
+    # bundle is moved; older projects fall back to one derived from their location).
+    coll.metadata[NS] = {"schema_version": SCHEMA_VERSION, "app": "aladdin-studio",
+                         "id": new_id()}
     return coll
 
 
