@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ErrorKind
+from ..jobs.webhook import quality_score
 from .errors import ApiError
 from .views import iso, media_id, probe_summary, video_url
 
@@ -60,7 +61,8 @@ def _generated(backend: ApiBackend, entry: ProjectEntry, video_id: str) -> dict 
             refs[key] = Path(str(payload[field])).name
     return {"_id": job.id, "projectId": entry.id, "url": video_url(entry.id, job.id) + "/file",
             "type": "video", "name": path.name,
-            "metadata": {"method": payload.get("method"), **info, "qualityScore": None,
+            "metadata": {"method": payload.get("method"), **info,
+                         "qualityScore": quality_score(job),
                          "prompt": payload.get("prompt"), "model": job.model,
                          "provider": job.provider, "cost": job.actual_cost,
                          "seed": (job.info or {}).get("seed"), **refs},

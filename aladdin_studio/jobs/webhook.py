@@ -113,8 +113,15 @@ def job_result(job: Job, project_id: str | None = None) -> dict[str, Any] | None
     return {"videoId": job.id,
             "url": f"/api/v1/projects/{project_id}/videos/{job.id}" if project_id else None,
             "duration": payload.get("duration") or (job.info or {}).get("duration"),
-            "qualityScore": (job.info or {}).get("quality_score"),
+            "qualityScore": quality_score(job),
             "model": job.model, "cost": job.actual_cost}
+
+
+def quality_score(job: Job) -> float | None:
+    """The overall quality the generation's verification step stored, if any."""
+    report = (job.info or {}).get("quality_report")
+    score = report.get("overallQuality") if isinstance(report, dict) else None
+    return float(score) if isinstance(score, int | float) else None
 
 
 def _bundle_of(project_file: str) -> str:

@@ -64,6 +64,7 @@ def test_text_to_video_from_submit_to_the_fetched_file(api, new_project):
                     and j, what="the job to finish")
     assert done["status"] == "complete", done["error"]
     assert done["progress"] == 1.0 and done["completedAt"] and done["error"] is None
+    assert 0.0 <= done["result"]["qualityScore"] <= 1.0  # the generation's own check
     assert done["result"]["videoId"] == job_id
     assert done["result"]["url"] == f"/api/v1/projects/{pid}/videos/{job_id}"
 
