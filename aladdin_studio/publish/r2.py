@@ -266,10 +266,10 @@ class R2Store:
             return UploadResult(key, size, sha256, url, existing.etag, skipped=True,
                                 parts=0, url_expires_at=expires, metadata_dropped=dropped)
         if size < int(self.transfer.multipart_threshold):
-            result = self.put_bytes(key, path.read_bytes(), content_type=content_type,
-                                    metadata=metadata)
-            if result.sha256 != sha256:
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != sha256:
                 raise PublishIntegrityError(f"{path.name} changed while it was published.")
+            result = self.put_bytes(key, data, content_type=content_type, metadata=metadata)
             if progress:
                 progress(size, size)
             return result
