@@ -51,6 +51,9 @@ def add_voice_parsers(sub: Any) -> None:
     q.add_argument("--speed", type=float, help="0.7-1.2 (default 1)")
     q.add_argument("--seed", type=int)
     q.add_argument("--speaker-boost", choices=("on", "off"))
+    q.add_argument("--reference", action="append", metavar="ID|IMAGE",
+                   help="a master reference of the character (library id, or an image added "
+                        "to the library); repeatable")
     q = vs.add_parser("delete", help="delete a voice (from the account and the library)")
     q.add_argument("voice")
     q.add_argument("--provider", choices=("elevenlabs", "local"))
@@ -201,12 +204,13 @@ def cmd_voice(args: argparse.Namespace, settings: Any) -> int:
                    "speed": args.speed, "seed": args.seed,
                    "speaker_boost": None if args.speaker_boost is None
                    else args.speaker_boost == "on"}
-        if voice is None and all(v is None for v in changes.values()):
+        if voice is None and not args.reference and all(v is None for v in changes.values()):
             from .voice.errors import VoiceInputError
 
-            raise VoiceInputError("Name a voice to assign, or delivery settings to change "
-                                  "(--model, --stability, --speed, ...).")
-        tts = _assign(args.project, args.character, voice, settings, changes=changes)
+            raise VoiceInputError("Name a voice to assign, delivery settings to change "
+                                  "(--model, --stability, --speed, ...) or --reference.")
+        tts = _assign(args.project, args.character, voice, settings, changes=changes,
+                      references=args.reference)
         said = f"speaks with '{voice.name}' ({voice.voice_id})" if voice else "keeps its voice"
         print(f"Character '{args.character}' {said}; delivery: {tts.model}, stability "
               f"{tts.stability:g}, similarity {tts.similarity_boost:g}, style {tts.style:g}, "
@@ -218,7 +222,8 @@ def cmd_voice(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _assign(project_path: str, character: str, voice: Any, settings: Any,
-            description: str | None = None, changes: dict[str, Any] | None = None) -> Any:
+            description: str | None = None, changes: dict[str, Any] | None = None,
+            references: list[str] | None = None) -> Any:
     """Assign and save; returns the character's TTS settings."""
     from .timeline.project_io import load, save
     from .timeline.undo import UndoStack
@@ -232,7 +237,7 @@ def _assign(project_path: str, character: str, voice: Any, settings: Any,
         tts = (existing.tts if existing else TTSSettings()).override(changes)
         service = VoiceService(None, settings, provider=voice.provider if voice else None)
         UndoStack(project).push(service.assign_command(project, character, voice,
-                                                       description or None, tts))
+                                                       description or None, tts, references))
         save(project)
     return tts
 

@@ -173,20 +173,44 @@ class VoiceService:
 
     def assign_command(self, project: Project, character_name: str,
                        voice: VoiceProfile | None, description: str | None = None,
-                       tts: TTSSettings | None = None) -> C.Command:
-        """Give a character (created if new) this voice and/or TTS settings: an undoable
-        step. ``None`` keeps what the character has."""
+                       tts: TTSSettings | None = None,
+                       references: list[str] | None = None) -> C.Command:
+        """Give a character (created if new) this voice, TTS settings and/or master
+        references (ids of the reference library, or image files added to it as character
+        references): one undoable step. ``None`` keeps what the character has."""
+        from ..generation import references as R
+
+        commands: list[C.Command] = []
+        ref_ids: list[str] = []
+        for item in references or []:
+            entry = R.find_reference(project, item)
+            if entry is not None:
+                ref_ids.append(str(entry["id"]))
+                continue
+            path = Path(item).expanduser()
+            if not path.is_file():
+                raise VoiceInputError(f"'{item}' is neither a reference id of this project nor "
+                                      "an image file.")
+            known = R.reference_id_for(project, path, kind="character")
+            if known:
+                ref_ids.append(known)
+                continue
+            add = R.add_reference(project, path, "character", character_name)
+            commands.append(add)
+            ref_ids.append(str(add.entry["id"]))
         existing = find_character(project, character_name)
         if existing is None:
-            character = new_character(character_name, description or "", voice=voice, tts=tts)
+            character = new_character(character_name, description or "", ref_ids, voice, tts)
         else:
             character = replace(
                 existing, voice=voice if voice is not None else existing.voice,
                 tts=tts if tts is not None else existing.tts,
+                references=list(dict.fromkeys(existing.references + ref_ids)),
                 description=description if description is not None else existing.description)
         text = (f"Assign Voice to '{character.name}'" if voice is not None
-                else f"Change Delivery of '{character.name}'")
-        return set_character_command(project, character, text)
+                else f"Change Character '{character.name}'")
+        command = set_character_command(project, character, text)
+        return C.Macro(text, [*commands, command]) if commands else command
 
     # --- dialogue ---------------------------------------------------------------------
 

@@ -60,6 +60,19 @@ def test_offline_voice_dialogue_subtitles_sfx(project, tmp_path, capsys, no_keys
     (aladdin,) = characters(load(project))
     assert (aladdin.tts.speed, aladdin.tts.stability) == (1.1, 0.4)
     assert aladdin.voice.voice_id == data["saved"]["voice_id"]
+    from PIL import Image
+
+    from aladdin_studio.generation.references import references
+
+    Image.new("RGB", (320, 320), (200, 120, 40)).save(tmp_path / "aladdin.png")
+    for _ in range(2):  # the second time the same image is the same reference
+        code, _, err = run(capsys, "voice", "assign", project, "Aladdin", "--reference",
+                           tmp_path / "aladdin.png")
+        assert code == 0, err
+    doc = load(project)
+    (ref,) = references(doc, "character")
+    (aladdin,) = characters(doc)
+    assert aladdin.references == [ref["id"]] and ref["name"] == "Aladdin"
 
     script = tmp_path / "scene.txt"
     script.write_text(SCRIPT)
