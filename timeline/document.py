@@ -334,6 +334,11 @@ def validate_track(track: otio.schema.Track, rate: float,
     if S.track_flag(track, "locked"):
         raise LockedTrackError(f"Track '{track.name}' is locked. Unlock it to change its clips.")
     slots = layout(track, rate)
+    from .document_check import MAX_SCENE_SECONDS  # the load check's bound: it must reopen
+
+    if slots and slots[-1].end > MAX_SCENE_SECONDS * rate:
+        raise EditError(f"Track '{track.name}' would last {slots[-1].end / rate / 3600:.1f} h; "
+                        "a scene holds at most 24 h.")
     if focus is None:
         positions = range(len(slots))
     else:

@@ -116,3 +116,22 @@ def test_as_real_processes(corpus, tmp_path, name):
         assert took < LIMIT_S, f"{argv[0]} took {took:.1f} s"
     assert fingerprint(bundle / "project.otio") == before
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_edits_cannot_make_a_scene_that_would_not_load_again(sample_project):
+    """The load check refuses scenes over 24 h, so edits refuse to make one."""
+    from aladdin_studio.timeline import commands as C
+    from aladdin_studio.timeline import project_io
+    from aladdin_studio.timeline import schema as S
+    from aladdin_studio.timeline.errors import EditError
+    from aladdin_studio.timeline.undo import UndoStack
+
+    project = project_io.load(sample_project)
+    track = project.scene().tracks[0]
+    frames = 25 * 3600 * 24
+    ref = S.new_reference("media/pattern-1.mp4", duration_frames=frames, rate=24)
+    clip = S.new_clip("long", ref, start=0, duration=frames, rate=24)
+    with pytest.raises(EditError, match="at most 24 h"):
+        UndoStack(project).push(C.AppendClip(track, clip))
+    project_io.save(project)
+    project_io.load(sample_project)
