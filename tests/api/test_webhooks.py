@@ -162,3 +162,22 @@ def test_failures_are_delivered_and_cancels_are_not(start_api, settings, new_pro
     assert status["status"] == "failed" and status["error"] == "weapons"
     time.sleep(0.3)
     assert [json.loads(b)["jobId"] for b, _ in receiver.deliveries] == [failed]
+
+
+def test_the_settings_webhook_is_signed_and_recorded_too(start_api, settings, new_project,
+                                                        receiver, memory_keyring):
+    """``webhook_url`` in the settings: every job's webhook is sent by the queue itself,
+    through the same signed, recorded delivery."""
+    settings.webhook_url = receiver.url
+    api = start_api()
+    pid = new_project().id
+    job_id = api.client.post(f"/api/v1/projects/{pid}/videos/generate",
+                             json=generate_body("a windmill")).json()["jobId"]
+    wait_for(lambda: receiver.deliveries, what="the webhook")
+    body, headers = receiver.deliveries[0]
+    assert json.loads(body)["jobId"] == job_id
+    assert verify_signature(_secret(memory_keyring), body, headers["X-Aladdin-Timestamp"],
+                            headers["X-Aladdin-Signature"])
+    hook = wait_for(lambda: api.client.get(f"/api/v1/projects/{pid}/videos/jobs/{job_id}")
+                    .json()["webhook"], what="the attempt in the job record")
+    assert hook["url"] == receiver.url and hook["attempts"][0]["status"] == 200
