@@ -164,8 +164,8 @@ def test_faults_mid_multipart_publish_completes_once_with_no_partial_object(
             return "500" if seen["complete"] == 1 else None
         return None
 
-    proxy = proxy_to(decide, stall_s=2.5)
-    store = store_for(proxy.url, bucket, read_timeout=1.0)
+    proxy = proxy_to(decide, stall_s=4.0)
+    store = store_for(proxy.url, bucket, read_timeout=2.0)
     big = random_file(tmp_path / "big.mp4", 17 * MB, seed=3)
     sizes: list[int] = []
     stop = threading.Event()
@@ -195,7 +195,9 @@ def test_faults_mid_multipart_publish_completes_once_with_no_partial_object(
     forwarded = [t for m, t, f in proxy.requests if m == "PUT" and "partNumber=" in t
                  and f in (None, "stall")]
     per_part = {n: sum(f"partNumber={n}&" in t + "&" for t in forwarded) for n in "1234"}
-    assert per_part == {"1": 1, "2": 1, "3": 2, "4": 1}
+    # Once each, the stalled one twice (a second send only if a loaded machine made a
+    # plain request outlast the 2 s read timeout too).
+    assert 2 <= per_part.pop("3") <= 3 and all(1 <= n <= 2 for n in per_part.values())
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == [key]
 
