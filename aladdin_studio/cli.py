@@ -266,8 +266,13 @@ def cmd_demo(args: argparse.Namespace, settings: Any) -> int:
 
     size = args.size or settings.resolution
     fps = args.fps or settings.video_default_fps
-    project = build_demo(args.path, size=size, fps=fps, clip_seconds=args.clip_seconds,
-                         force=args.force)
+    import contextlib
+    from pathlib import Path
+
+    rebuild = args.force and Path(args.path).exists()  # never under an open editor's feet
+    with _write_lock(args.path, "demo --force") if rebuild else contextlib.nullcontext():
+        project = build_demo(args.path, size=size, fps=fps, clip_seconds=args.clip_seconds,
+                             force=args.force)
     print(f"Sample project written to {project.location.root}")
     return 0
 

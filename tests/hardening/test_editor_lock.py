@@ -86,3 +86,13 @@ def test_a_window_in_another_process_refuses_with_a_message(qtbot, sample_projec
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_demo_force_is_refused_while_the_editor_has_the_sample(qtbot, sample_project):
+    window = MainWindow(project_io.load(sample_project), ask_recovery=False)
+    qtbot.addWidget(window)
+    before = (sample_project / "project.otio").read_bytes()
+    proc = cli("demo", sample_project, "--force", "--size", "320x180")
+    assert proc.returncode == 2 and EDITOR_HOLDER in proc.stderr
+    assert (sample_project / "project.otio").read_bytes() == before
+    window.close()
