@@ -49,7 +49,7 @@ from aladdin_studio.timeline.subtitles import (
 from aladdin_studio.timeline.titles import FONTS
 from aladdin_studio.voice.errors import VoiceInputError
 from aladdin_studio.voice.library import characters
-from aladdin_studio.voice.placement import dialogue_clips, line_record, media_path
+from aladdin_studio.voice.placement import dialogue_clips, media_path
 from aladdin_studio.voice.profiles import AGES, GENDERS, TTSSettings, VoiceProfile
 from aladdin_studio.voice.providers.base import Preview, SoundRequest
 from aladdin_studio.voice.script import parse_script
@@ -721,7 +721,3 @@ class SubtitlesDialog(QDialog):
         if name:
             remember_dir("subtitles", name)
             self.export(name)
-
-
-def line_text(clip: Any) -> str:
-    return str(line_record(clip).get("text", ""))

@@ -239,7 +239,8 @@ class VoiceService:
                     overrides: list[dict[str, Any] | None] | None = None
                     ) -> tuple[list[LinePlan], list[Character]]:
         """Each line with its character and settings; characters without a voice (or with a
-        voice of another provider) get a distinct default voice, returned as new ones."""
+        voice of another provider) get a default voice distinct from every voice of the
+        project's characters (so also of this ``scene``'s), returned as new ones."""
         if not lines:
             raise VoiceInputError("The script has no lines.")
         known = {c.name.lower(): c for c in characters(project)}
@@ -259,7 +260,6 @@ class VoiceService:
             override = {**line.settings,
                         **((overrides[i] if overrides and i < len(overrides) else None) or {})}
             plans.append(LinePlan(line, character, character.tts.override(override)))
-        del scene  # the scene's own characters are the project's (one library per project)
         return plans, list(created.values())
 
     def _speech_payload(self, plan: LinePlan, previous: str = "", nxt: str = "") -> VoicePayload:
@@ -493,8 +493,3 @@ def scene_named(project: Project, name: str | None) -> otio.schema.Timeline:
             return scene
     raise VoiceInputError(f"No scene named '{name}'; scenes: "
                           f"{', '.join(s.name for s in project.scenes)}.")
-
-
-def line_settings(clip: otio.schema.Clip) -> dict[str, Any]:
-    return dict(line_record(clip).get("settings") or {})
-
