@@ -244,9 +244,9 @@ class Webhook:
         """Send in a background thread (not a daemon: a process exit waits for delivery)."""
         thread = threading.Thread(target=self._run, args=(job, url, project_id),
                                   name=f"webhook-{job.id[:8]}")
-        with self._lock:
+        with self._lock:  # started under the lock: wait() never joins an unstarted thread
             self._threads.add(thread)
-        thread.start()
+            thread.start()
         return thread
 
     def _run(self, job: Job, url: str | None = None, project_id: str | None = None) -> None:
