@@ -7,7 +7,7 @@ assemble register theirs (``aladdin_studio.jobs.kinds.register_kind``)."""
 
 from .consumer import EmbeddedConsumer
 from .context import JobContext
-from .kinds import JobKind, JobStopped, KindLimits, get_kind, kinds, register_kind
+from .kinds import JobKind, JobStopped, KindLimits, get_kind, register_kind
 from .queue import JobQueue, RetryRefused, make_huey
 from .store import ACTIVE, STATUSES, TERMINAL, Job, JobStore, LimitExceeded
 from .webhook import Webhook
@@ -28,7 +28,6 @@ __all__ = [
     "RetryRefused",
     "Webhook",
     "get_kind",
-    "kinds",
     "make_huey",
     "register_kind",
 ]

@@ -52,6 +52,7 @@ the generation model registry and provider clients).
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -143,6 +144,8 @@ KIND_MODULES: dict[str, str] = {
     "verify": "aladdin_studio.quality.job_kind",
 }
 
+log = logging.getLogger(__name__)
+
 _kinds: dict[str, JobKind] = {}
 _lock = threading.RLock()
 
@@ -170,9 +173,14 @@ def get_kind(name: str) -> JobKind:
 
 
 def load_builtin_kinds() -> None:
-    """Import every module of KIND_MODULES (a worker does before consuming)."""
+    """Import every module of KIND_MODULES (a worker does before consuming). A module that
+    fails to import is logged and skipped: the other kinds still run (its jobs fail with
+    "unknown kind" until it is fixed)."""
     for name in list(KIND_MODULES):
-        get_kind(name)
+        try:
+            get_kind(name)
+        except Exception:  # noqa: BLE001 - one broken kind must not stop the others
+            log.exception("job kind %r cannot be loaded", name)
 
 
 def kinds() -> list[JobKind]:

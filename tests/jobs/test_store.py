@@ -150,3 +150,22 @@ def test_the_concurrency_limit_counts_jobs_of_the_same_kind(tmp_path):
     assert store.claim(generation.id, "h:1:1", None, max_claimed=1) == "ok"
     assert store.claim(export.id, "h:1:2", None, max_claimed=1) == "ok"  # another kind
     assert store.claim(new(store).id, "h:1:3", None, max_claimed=1) == "busy"
+
+
+def test_kinds_are_found_by_name_and_payload_and_a_broken_module_is_skipped(monkeypatch):
+    from aladdin_studio.generation.request import GenerationRequest
+    from aladdin_studio.jobs import kinds
+
+    assert kinds.get_kind("export").name == "export"
+    request = GenerationRequest("text-to-video", "x")
+    assert kinds.kind_for_payload(request).name == "generation"
+    with pytest.raises(KeyError, match="unknown job kind 'nope'"):
+        kinds.get_kind("nope")
+    with pytest.raises(TypeError, match="no job kind takes a dict payload"):
+        kinds.kind_for_payload({})
+    monkeypatch.setitem(kinds.KIND_MODULES, "broken", "aladdin_studio.no_such_module")
+    kinds.load_builtin_kinds()  # logs and goes on
+    with pytest.raises(ModuleNotFoundError):
+        kinds.get_kind("broken")
+    with pytest.raises(ValueError, match="already registered"):
+        kinds.register_kind(kinds.JobKind(name="export", payload=dict, run=lambda j, c: {}))
