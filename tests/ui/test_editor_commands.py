@@ -276,7 +276,7 @@ def test_drop_marker_says_overwrite_or_insert_and_ctrl_switches(window, sample_p
     view = window.timeline.view
     row = view.row_for(track(window, "V1"))
     first = row.clips[0]
-    media = next((sample_project / "media").iterdir())
+    media = sample_project / "media" / "pattern-1.mp4"
     mime = media_mime([media])
     vp = view.viewport()
     pos = view.mapFromScene(QPointF(first.start + first.duration / 2, row.top + row.height / 2))
@@ -288,10 +288,19 @@ def test_drop_marker_says_overwrite_or_insert_and_ctrl_switches(window, sample_p
                                                    mods))
         QApplication.sendEvent(vp, QDragMoveEvent(pos, action, mime, Qt.MouseButton.LeftButton,
                                                   mods))
-        shown[name] = view.label.text()
+        ghost = view.ghosts[0]
+        shown[name] = (view.label.text(), ghost.isVisible(), ghost.brush().color().name(),
+                       ghost.rect().width())
         view.drops.leave()
-    assert shown["plain"].startswith("Overwrite at") and "Ctrl to insert" in shown["plain"]
-    assert shown["ctrl"].startswith("Insert at") and "pushes later clips" in shown["ctrl"]
+    from aladdin_studio.ui.timeline_view import style
+
+    label, visible, color, width = shown["plain"]
+    assert label.startswith("Overwrite at") and "Ctrl to insert" in label
+    assert visible and color == style.GHOST_BAD.name()  # red: the clips it would replace
+    assert width == 7 * 24  # the dropped file's 7 s
+    label, visible, color, width = shown["ctrl"]
+    assert label.startswith("Insert at") and "pushes later clips" in label
+    assert visible and color == style.GHOST_FILL.name()
 
 
 def test_clicking_the_ruler_gives_the_timeline_the_keys(window, qtbot):

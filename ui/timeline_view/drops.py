@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import opentimelineio as otio
 from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
+from ...errors import AladdinError
 from ...services.placement import PlacementError, media_command
 from ...timeline import commands as C
 from ...timeline.document import Project
+from ...timeline.layout import item_frames
+from ...timeline.media import clip_for_media
+from ...timeline.probe import probe
 from ...timeline.snapping import Snapper
 from .geometry import DROP_CUT_PX
 from .palette import read_transition
@@ -85,6 +89,16 @@ def media_drop(project: Project, scene: otio.schema.Timeline, paths: list[Path],
     return media_command(project, scene, paths, frame, track, tracks, insert=insert)
 
 
+def _covers_clip(row: Any, start: int, end: int) -> bool:
+    """Whether a clip of ``row`` lies (partly) in ``[start, end)``."""
+    for clip in row.clips[max(0, row.clip_index_at(start)):]:
+        if clip.start >= end:
+            return False
+        if clip.end > start:
+            return True
+    return False
+
+
 def drop_label(insert: bool, *, over_clip: bool, at: str) -> str:
     """What the drop marker says: insert (pushes clips right) or overwrite (replaces what
     lies there), and how to switch (Ctrl)."""
@@ -102,6 +116,7 @@ class DropController:
     def __init__(self, view: TimelineView) -> None:
         self.view = view
         self._snapper: Snapper | None = None
+        self._lengths: dict[bool, int] = {}  # audio? -> frames the dragged files take
 
     def enter(self, event: QDragEnterEvent) -> None:
         mime = event.mimeData()
@@ -109,8 +124,27 @@ class DropController:
             event.ignore()
             return
         self._snapper = self.view.make_snapper()  # once per drag, not per move
+        self._lengths = self._measure(mime)
         event.acceptProposedAction()
         self.move(event)
+
+    def _measure(self, mime: QMimeData) -> dict[bool, int]:
+        """How long the dragged files are on video and on audio tracks (probes are
+        cached), for the drop marker's extent; unreadable files count as nothing here
+        (the drop says why)."""
+        view = self.view
+        lengths: dict[bool, int] = {}
+        if view.scene_tl is None or not has_media(mime):
+            return lengths
+        rate = view.rate
+        for path in dropped_paths(mime, view.ctx.project)[:50]:
+            try:
+                clip = clip_for_media(view.ctx.project, path, view.scene_tl)
+            except (AladdinError, OSError):
+                continue
+            audio = not probe(path).has_video
+            lengths[audio] = lengths.get(audio, 0) + item_frames(clip, rate)
+        return lengths
 
     def move(self, event: QDragMoveEvent) -> None:
         view = self.view
@@ -133,8 +167,12 @@ class DropController:
         row = view.row_at(pos.y())
         if row is not None:
             insert = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
-            view.show_label(row, frame, drop_label(insert, over_clip=row.clip_at(frame)
-                                                   is not None, at=view.timecode(frame)))
+            length = self._lengths.get(row.audio, 0)
+            covered = _covers_clip(row, frame, frame + max(length, 1))
+            view.show_label(row, frame, drop_label(insert, over_clip=covered,
+                                                   at=view.timecode(frame)))
+            if length:  # what the drop takes: red where it would replace clips
+                view.show_ghost(0, row, frame, frame + length, ok=insert or not covered)
         event.acceptProposedAction()
 
     def leave(self) -> None:
