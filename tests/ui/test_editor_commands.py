@@ -145,7 +145,9 @@ def test_dragging_a_track_header_onto_another_reorders(window, qtbot):
     qtbot.mousePress(v1, Qt.MouseButton.LeftButton, pos=start)
     target = v1.mapFromGlobal(v2.mapToGlobal(QPoint(20, v2.height() // 2)))
     qtbot.mouseMove(v1, target)
+    assert "f0c040" in v2.styleSheet() and not v1.styleSheet()  # the drop target is marked
     qtbot.mouseRelease(v1, Qt.MouseButton.LeftButton, pos=target)
+    assert not v2.styleSheet()
     videos = [t.name for t in ctx.scene.tracks if not S.is_audio(t)]
     assert videos == ["V2", "V1"]  # V1 is the top layer now
     qtbot.waitUntil(lambda: headers.header_for(track(window, "V1")).y()

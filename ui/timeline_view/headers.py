@@ -48,6 +48,7 @@ class TrackHeader(QFrame):
     clicked = Signal(object)  # the track
     resizing = Signal(object, int)  # track, height while the bottom edge is dragged
     dropped = Signal(object, QPoint)  # track dragged by its header, released at global pos
+    dragged = Signal(object, QPoint)  # the same while the drag moves (None: it ended)
 
     def __init__(self, ctx: Any, track: otio.schema.Track, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -179,6 +180,7 @@ class TrackHeader(QFrame):
                 self.dragging = True
                 self.setCursor(Qt.CursorShape.ClosedHandCursor)
             if self.dragging:
+                self.dragged.emit(self.track, event.globalPosition().toPoint())
                 return
         on_grip = self._on_grip(event.position().toPoint())
         if on_grip:
@@ -189,6 +191,7 @@ class TrackHeader(QFrame):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
         if self.dragging:
             self.unsetCursor()
+            self.dragged.emit(None, QPoint())
             self.dropped.emit(self.track, event.globalPosition().toPoint())
         self._drag_from, self.dragging = None, False
         if self._resize_from is not None:
@@ -302,6 +305,7 @@ class HeaderColumn(QWidget):
                 header.clicked.connect(self._clicked)
                 header.resizing.connect(self._resizing)
                 header.dropped.connect(self._dropped)
+                header.dragged.connect(self._drag_over)
             else:
                 header.refresh()
             header.show()
@@ -337,6 +341,14 @@ class HeaderColumn(QWidget):
     def header_at(self, global_pos: QPoint) -> TrackHeader | None:
         pos = self.mapFromGlobal(global_pos)
         return next((h for h in self.headers if h.geometry().contains(pos)), None)
+
+    def _drag_over(self, track: otio.schema.Track | None, global_pos: QPoint) -> None:
+        """Mark the header a dragged track would take the place of (same kind only)."""
+        target = self.header_at(global_pos) if track is not None else None
+        for header in self.headers:
+            fits = header is target and header.track is not track and \
+                S.is_audio(header.track) == S.is_audio(track)
+            header.setStyleSheet("TrackHeader { border: 2px solid #f0c040; }" if fits else "")
 
     def _dropped(self, track: otio.schema.Track, global_pos: QPoint) -> None:
         """A header dragged onto another: the track takes that track's place."""
