@@ -5,9 +5,11 @@ converted to 48 kHz like every provider's."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,6 +39,11 @@ EMOTION = {  # (pitch delta, rate factor, variant override)
     "whisper": (0, 0.92, "whisper"), "whispers": (0, 0.92, "whisper"),
     "whispering": (0, 0.92, "whisper"),
 }
+
+
+# espeak-ng is CPU-bound: more renders at once than cores only adds threads fighting the
+# editor for the interpreter lock (the queue may run 5 voice jobs at once).
+_CPU_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 
 class LocalVoice:
@@ -121,7 +128,7 @@ class LocalVoiceProvider:
         spoken = strip_tags(text)
         if not spoken:
             raise VoiceInputError("There is no text to speak.")
-        with tempfile.TemporaryDirectory(prefix="aladdin-espeak-") as tmp:
+        with _CPU_SLOTS, tempfile.TemporaryDirectory(prefix="aladdin-espeak-") as tmp:
             wav = Path(tmp) / "line.wav"
             args = [_espeak(), "-v", f"{voice.language}+{voice.variant}", "-s", str(voice.rate),
                     "-p", str(voice.pitch), "-w", str(wav), "--stdin"]
