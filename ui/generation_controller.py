@@ -88,6 +88,10 @@ class GenerationController(QObject):
 
         self.service = GenerationService(project, self.queue, self.store)
         self.jobs, self.by_id, self._signature = [], {}, None
+        try:  # held jobs of a submitter that died: run those whose placeholder was saved
+            self.service.reconcile_held()
+        except Exception:  # noqa: BLE001 - a busy or broken ledger must not stop the editor
+            log.exception("cannot reconcile held generation jobs")
         self.poll()
         if any(job.status in ACTIVE for job in self.jobs):
             self.ensure_consumer()

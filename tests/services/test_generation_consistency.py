@@ -147,3 +147,28 @@ def test_land_finished_lands_refuses_and_confirms_each_job_once(data_dir, sample
     assert landing.refused == [(second.id, "Track 'V1' is locked.")]
     assert JobStore().get(first.id).take_applied and JobStore().get(second.id).take_applied
     assert land_finished(service, push).landed == []  # nothing is offered twice
+
+
+def test_held_jobs_of_a_dead_submitter_are_released_or_abandoned(data_dir, sample_project):
+    from aladdin_studio.generation.request import GenerationRequest
+    from aladdin_studio.generation.service import GenerationService
+    from aladdin_studio.timeline.undo import UndoStack
+
+    settings = Settings(provider="local")
+    queue = JobQueue(make_huey(settings, path=data_dir / "q.sqlite3"), JobStore(), None,
+                     settings)
+    project = project_io.load(sample_project)
+    service = GenerationService(project, queue)
+    saved, command = service.submit(GenerationRequest("text-to-video", "a kite", duration=1.0),
+                                    hold=True)
+    UndoStack(project).push(command)
+    project_io.save(project)  # ... and the submitter died before releasing it
+    lost, _never_pushed = service.submit(GenerationRequest("text-to-video", "a boat",
+                                                           duration=1.0), hold=True)
+    assert JobStore().get(saved.id).task_id is None and queue.recover() == []
+
+    reopened = GenerationService(project_io.load(sample_project), queue)
+    released, abandoned = reopened.reconcile_held(grace_s=0.0)
+    assert released == [saved.id] and abandoned == [lost.id]
+    assert JobStore().get(saved.id).task_id is not None  # queued for a consumer now
+    assert JobStore().get(lost.id).error_kind == "Abandoned"
