@@ -148,7 +148,7 @@ def test_moving_a_dialogue_clip_moves_its_cues_and_undo_restores_both(project, v
 def test_elevenlabs_script_with_rate_limit_backoff_and_quota_message(project, voice_queue,
                                                                      elevenlabs, tmp_path):
     settings = Settings(max_generations_per_hour=500, elevenlabs_api_key="x")
-    from conftest import EL_KEY
+    from elevenlabs_emulator import DEFAULT_KEY as EL_KEY
 
     settings.elevenlabs_api_key = EL_KEY
     queue = voice_queue(settings, workers=1)  # one worker: the three 429s hit one request
@@ -179,7 +179,7 @@ def test_elevenlabs_script_with_rate_limit_backoff_and_quota_message(project, vo
 
 def test_a_multi_speaker_scene_on_eleven_v3_is_one_text_to_dialogue_request(
         project, voice_queue, elevenlabs, tmp_path):
-    from conftest import EL_KEY
+    from elevenlabs_emulator import DEFAULT_KEY as EL_KEY
 
     from aladdin_studio.voice.profiles import TTSSettings, VoiceProfile
 
@@ -222,7 +222,7 @@ def test_a_multi_speaker_scene_on_eleven_v3_is_one_text_to_dialogue_request(
 
 def test_job_layer_retries_5xx_and_fails_422_at_once(project, voice_queue, elevenlabs,
                                                      tmp_path):
-    from conftest import EL_KEY
+    from elevenlabs_emulator import DEFAULT_KEY as EL_KEY
     from elevenlabs_emulator import server_error, unprocessable
 
     settings = Settings(max_generations_per_hour=500, elevenlabs_api_key=EL_KEY)

@@ -4,7 +4,7 @@ voice design and management, and errors told apart."""
 from __future__ import annotations
 
 import pytest
-from conftest import EL_KEY
+from elevenlabs_emulator import DEFAULT_KEY as EL_KEY
 from elevenlabs_emulator import invalid_key, quota_exceeded, rate_limited, unprocessable
 
 from aladdin_studio.voice.errors import (

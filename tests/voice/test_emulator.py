@@ -9,10 +9,10 @@ import time
 
 import av
 import pytest
-from conftest import EL_KEY
 from elevenlabs import ElevenLabs
 from elevenlabs.core.api_error import ApiError
 from elevenlabs.types import DialogueInput, VoiceSettings
+from elevenlabs_emulator import DEFAULT_KEY as EL_KEY
 from elevenlabs_emulator import invalid_key, quota_exceeded, rate_limited, slow, unprocessable
 
 

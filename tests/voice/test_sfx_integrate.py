@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import EL_KEY
+from elevenlabs_emulator import DEFAULT_KEY as EL_KEY
 
 from aladdin_studio.config import Settings
 from aladdin_studio.render.audio import Mixer

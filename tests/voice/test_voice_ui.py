@@ -186,7 +186,7 @@ def test_dialogue_queued_from_the_cli_lands_when_the_editor_opens(qtbot, tmp_pat
 
 def test_through_elevenlabs_design_and_a_clear_quota_message(qtbot, tmp_path, project,
                                                              elevenlabs):
-    from conftest import EL_KEY
+    from elevenlabs_emulator import DEFAULT_KEY as EL_KEY
 
     settings = Settings(provider="local", max_generations_per_hour=500,
                         elevenlabs_api_key=EL_KEY)
