@@ -9,7 +9,7 @@ from typing import Any
 TOKEN = "test-token-0123456789abcdef"
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 90.0, what: str = "") -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

@@ -13,7 +13,7 @@ from websockets.sync.client import connect
 from aladdin_studio.jobs import EmbeddedConsumer
 
 
-def _events(ws, until, timeout=30.0):
+def _events(ws, until, timeout=90.0):
     events = []
     while True:
         event = json.loads(ws.recv(timeout=timeout))
@@ -61,7 +61,7 @@ def test_the_project_stream_carries_every_job_of_the_project(api, new_project):
         done: set[str] = set()
         seen: set[str] = set()
         while done != ids:
-            event = json.loads(ws.recv(timeout=30))
+            event = json.loads(ws.recv(timeout=90))
             seen.add(event["jobId"])
             if event["event"] == "complete":
                 done.add(event["jobId"])

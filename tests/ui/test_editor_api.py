@@ -21,7 +21,7 @@ from aladdin_studio.timeline import project_io
 from aladdin_studio.ui.automation_panel import AutomationPanel
 from aladdin_studio.ui.generation_controller import GenerationController
 
-WAIT_MS = 30_000
+WAIT_MS = 90_000
 
 
 @pytest.fixture
