@@ -372,7 +372,9 @@ def cmd_subtitles(args: argparse.Namespace, settings: Any) -> int:
         if not cues:
             raise VoiceInputError(f"Scene '{scene.name}' has no subtitles: generate dialogue "
                                   "first.")
-        export_cues(cues, args.output)
+        from .timeline.output_guard import check_output_path
+
+        export_cues(cues, check_output_path(project, args.output))  # the render/export rule
     data = {"scene": scene.name, "cues": len(cues), "output": args.output,
             "style": style}
     parts = []
