@@ -99,11 +99,38 @@ def _prepare(queue: JobQueue, payload: VoicePayload, project: Any, *,
     columns: dict[str, Any] = {"provider": payload.provider, "model": payload.model(),
                                "chain": [payload.model()], "cache_key": key}
     if not new_take and (hit := queue.store.find_cached(key)) is not None:
+        output_path, info = _into_project(hit.output_path, dict(hit.info or {}), project)
         return {**columns, "status": "succeeded", "progress": 1.0, "actual_cost": 0.0,
                 "message": f"Reused the result of job {hit.id[:8]} (identical request)",
-                "output_path": hit.output_path, "cached_from": hit.cached_from or hit.id,
-                "info": hit.info, "finished_at": time.time()}
+                "output_path": output_path, "cached_from": hit.cached_from or hit.id,
+                "info": info, "finished_at": time.time()}
     return {**columns, "est_cost": cost_estimate(payload), "new_take": new_take}
+
+
+def _into_project(output_path: str, info: dict[str, Any], project: Any
+                  ) -> tuple[str, dict[str, Any]]:
+    """A reused result made for another project: its files are copied into this project's
+    media folder (projects stay self-contained; a WAV line is small)."""
+    import shutil
+
+    from aladdin_studio.jobs.context import media_dir
+
+    media = media_dir(project).resolve()
+
+    def local(path: str) -> str:
+        src = Path(path)
+        if src.resolve().parent == media:
+            return path
+        dest = media / src.name
+        if not dest.exists():
+            shutil.copy2(src, dest)
+        return str(dest)
+
+    if isinstance(info.get("lines"), list):
+        info["lines"] = [{**line, "path": local(line["path"])} for line in info["lines"]]
+    if info.get("path"):
+        info["path"] = local(info["path"])
+    return local(output_path), info
 
 
 def _slug(text: str) -> str:

@@ -259,3 +259,25 @@ def test_the_hourly_limit_refuses_a_script_whole(project, voice_queue, tmp_path)
     assert len(queue.store.list(kind="voice")) == 5  # nothing of it was queued
     again = service.submit_script(doc, project, doc.scenes[0], parse_script(SCRIPT))
     assert all(j.cached_from for j in service.wait(again.job_ids, timeout=30))  # free
+
+
+def test_a_line_reused_from_another_project_is_copied_into_this_one(tmp_path, voice_queue):
+    from aladdin_studio.timeline.project_io import new_project
+
+    queue = voice_queue()
+    service = VoiceService(queue, queue.settings, provider="local",
+                           library=VoiceLibrary(tmp_path / "v.json"))
+    paths = []
+    for name in ("A", "B"):
+        new_project(tmp_path / f"{name}.aladdin")
+        doc = load(tmp_path / f"{name}.aladdin")
+        batch = service.submit_script(doc, doc.location.file, doc.scenes[0],
+                                      parse_script("NARRATOR: The same words twice."))
+        (job,) = service.wait(batch.job_ids, timeout=30)
+        UndoStack(doc).push(service.place_command(doc, batch))
+        paths.append((job, doc.resolve_media(dialogue_clips(doc.scenes[0])[0]
+                                             .media_reference.target_url)))
+    (first, a), (second, b) = paths
+    assert second.cached_from == first.id and second.actual_cost == 0
+    assert a.parent == tmp_path / "A.aladdin" / "media"
+    assert b.parent == tmp_path / "B.aladdin" / "media" and b.read_bytes() == a.read_bytes()
