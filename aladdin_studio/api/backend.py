@@ -154,8 +154,7 @@ class ApiBackend:
     def edit(self, entry: ProjectEntry, fn: EditFn, holder: str = "the automation API") -> Any:
         """Run ``fn(project, push)`` on the project and save it: in the editor when it has
         this project open, else on disk under the writer lock."""
-        if self.editor is not None and self.editor.open_project_file() is not None and \
-                str(self.editor.open_project_file()) == self.key(entry):
+        if self._in_editor(self.key(entry)):
             return self.editor.run_edit(fn)
         from ..services.session import ProjectSession
 
@@ -167,6 +166,14 @@ class ApiBackend:
             if session.dirty:
                 session.save()
         return result
+
+    def _in_editor(self, key: str) -> bool:
+        """Whether the hosting editor has this project open (compared after resolving, so
+        no second spelling of the path edits it on disk behind the editor's back)."""
+        if self.editor is None:
+            return False
+        open_file = self.editor.open_project_file()
+        return open_file is not None and Path(open_file).resolve() == Path(key).resolve()
 
     def _edit_lock(self, key: str) -> threading.Lock:
         with self._land_lock:
@@ -202,7 +209,7 @@ class ApiBackend:
         """Put the project's finished, unapplied generation results on its timeline
         (the editor does this itself for the project it has open). Returns how many."""
         key = project_key(path)
-        if self.editor is not None and str(self.editor.open_project_file()) == key:
+        if self._in_editor(key):
             return 0
         with self._land_lock:
             if key in self._landing:
