@@ -296,3 +296,28 @@ def test_assemble_builds_a_new_scene_and_renders_it(api, new_project):
     assert [c["name"] for c in clips] == ["a door opens", "a hallway"]
     doc = api.client.get(job["result"]["url"]).json()
     assert 1.0 < doc["metadata"]["duration"] < 1.6  # 0.75 + 0.75, the dissolve overlapping
+
+
+def test_a_project_another_program_is_writing_answers_409(api, new_project):
+    """The editor (here: another process holding the project's writer lock) has it open:
+    the standalone server refuses to write it and says who has it."""
+    import subprocess
+    import sys
+
+    entry = new_project()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from aladdin_studio.timeline.project_lock import acquire\n"
+         "lock = acquire(sys.argv[1], 'the editor')\nprint('held', flush=True)\n"
+         "sys.stdin.read()", entry.path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        r = api.client.post(f"/api/v1/projects/{entry.id}/videos/generate",
+                            json=generate_body("blocked"))
+        assert r.status_code == 409, r.text
+        assert r.json()["kind"] == "conflict" and "the editor" in r.json()["error"]
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+    assert api.client.get(f"/api/v1/projects/{entry.id}/jobs").json()["jobs"] == []
