@@ -3,6 +3,7 @@ honest (estimated) word timings, distinct voices, procedural sound effects."""
 
 from __future__ import annotations
 
+import subprocess
 import wave
 
 import pytest
@@ -21,7 +22,16 @@ def test_espeak_line_is_48k_with_expected_duration_and_monotonic_estimated_words
     with wave.open(str(normal.path)) as w:
         assert w.getframerate() == 48000 and w.getnchannels() == 1
         assert w.getnframes() / 48000 == pytest.approx(normal.duration, abs=1e-3)
-    # espeak-ng speaks ~160 words a minute at its default rate: 11 words plus two pauses
+    # the expected duration: what espeak-ng itself renders for that voice (22,050 Hz WAV)
+    spec = normal.extra["espeak"]
+    native = tmp_path / "native.wav"
+    subprocess.run(["espeak-ng", "-v", spec["voice"], "-s", str(spec["rate"]), "-p",
+                    str(spec["pitch"]), "-w", str(native), TEXT], check=True)
+    with wave.open(str(native)) as w:
+        expected = w.getnframes() / w.getframerate()
+        assert w.getframerate() == 22050
+    assert normal.duration == pytest.approx(expected, rel=0.10)
+    # and ~160 words a minute: 11 words plus two sentence pauses
     words = len(TEXT.split())
     assert normal.duration == pytest.approx(words / (160 / 60) + 0.6, rel=0.25)
     fast = provider.speak(SpeechRequest(TEXT, voice, TTSSettings(speed=1.2)), tmp_path / "b.wav")
