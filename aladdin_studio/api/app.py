@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse
 
+from ..errors import ErrorKind
 from ..jobs import Job
 from .backend import ApiBackend
 from .errors import ApiError, install_handlers
@@ -154,6 +155,15 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
         # Polled hard by pipelines: answered by FastRoute (below) on the event loop, a
         # registry stat and one indexed SQLite read, without FastAPI's routing.
         return view(backend.job(entry(project_id), job_id))
+
+    @api.post("/projects/{projectId}/videos/jobs/{jobId}/cancel",
+              summary="Cancel a queued or running job (its remote request too)")
+    def cancel_job(projectId: str, jobId: str) -> dict[str, Any]:  # noqa: N803
+        job = backend.job(entry(projectId), jobId)
+        if job.done:
+            raise ApiError(f"Job {jobId[:12]} has already finished ({job.status}).",
+                           ErrorKind.CONFLICT)
+        return view(backend.queue.cancel(job.id))
 
     @api.get("/projects/{projectId}/jobs", summary="The project's jobs, newest first")
     def project_jobs(projectId: str, limit: int = 50) -> dict[str, Any]:  # noqa: N803

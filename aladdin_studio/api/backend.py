@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -254,8 +255,11 @@ class ApiBackend:
         return False
 
 
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def _plain_id(value: str) -> bool:
     """Ids are short hex/word strings; anything else (paths, dots) never reaches a lookup."""
-    return 0 < len(value) <= 64 and all(c.isalnum() or c in "-_" for c in value)
+    return _ID.fullmatch(value) is not None
 
 

@@ -82,3 +82,20 @@ def test_websockets_need_the_token_and_a_known_job(api, new_project):
         ws.recv(timeout=5)
     assert getattr(closed.value, "rcvd", None) is not None
     assert closed.value.rcvd.code == 4404
+
+
+def test_a_cancelled_job_ends_its_stream_as_failed(start_api, new_project):
+    api = start_api(consumer=False)
+    pid = new_project().id
+    job_id = api.client.post(f"/api/v1/projects/{pid}/videos/generate",
+                             json=generate_body("never made")).json()["jobId"]
+    url = f"{api.ws_url}/api/v1/projects/{pid}/jobs/{job_id}/events?token={TOKEN}"
+    with connect(url) as ws:
+        assert json.loads(ws.recv(timeout=10))["job"]["status"] == "queued"
+        r = api.client.post(f"/api/v1/projects/{pid}/videos/jobs/{job_id}/cancel")
+        assert r.status_code == 200 and r.json()["status"] == "failed"
+        assert r.json()["error"] == "Cancelled"
+        events = _events(ws, lambda e: e["event"] in ("complete", "failed"))
+    assert events[-1]["event"] == "failed" and events[-1]["job"]["error"] == "Cancelled"
+    again = api.client.post(f"/api/v1/projects/{pid}/videos/jobs/{job_id}/cancel")
+    assert again.status_code == 409 and again.json()["kind"] == "conflict"
