@@ -169,11 +169,13 @@ class JobsPanel(QWidget):
         seconds = float((job.info or {}).get("duration") or 0.0)
         name = f"{Path(out).name} ({seconds:.1f} s) → {out}" if seconds else out
         self._set(row, METHOD, job.kind)
+        if job.kind == "voice":  # a spoken line or sound effect: its label, and what it cost
+            name = str(payload.get("label") or name)
         self._set(row, PROMPT, name, out)
         self._set(row, MODEL, job.model)
         self._set(row, STATUS, "Exported" if job.kind == "export" and job.status == "succeeded"
                   else status_text(job), job.error_message or job.message)
-        self._set(row, COST, "")
+        self._set(row, COST, cost_text(job) if job.kind == "voice" else "")
         self._set(row, CREATED, _created(job.created_at))
         bar = self.table.cellWidget(row, PROGRESS)
         value = 100 if job.status == "succeeded" else int(round(job.progress * 100))

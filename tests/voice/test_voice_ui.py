@@ -103,6 +103,15 @@ def test_pasted_script_lands_as_five_clips_in_one_undo_step_and_regenerates(qtbo
     scene = ui.ctx.scene
     assert len(dialogue_clips(scene)) == 5
     assert panel.table.item(0, 3).text() == "on timeline"
+    from aladdin_studio.ui.jobs_panel import COST, METHOD, PROMPT, JobsPanel
+
+    jobs = JobsPanel(ui.ctx, ui.generation)  # the lines are jobs of the shared ledger
+    qtbot.addWidget(jobs)
+    ui.generation.poll()
+    rows = {jobs.table.item(r, PROMPT).text(): (jobs.table.item(r, METHOD).text(),
+                                                jobs.table.item(r, COST).text())
+            for r in range(jobs.table.rowCount())}
+    assert rows["Aladdin: We leave at dawn."] == ("voice", "$0.00")
     assert panel.table.item(0, 4).text().endswith(" s")
     assert ui.ctx.stack.count() == depth + 1  # one undo step
     ui.ctx.stack.undo()
