@@ -44,6 +44,7 @@ from .inspector_fields import (
     set_blocked,
     timecode,
 )
+from .inspector_quality import QualityBox
 from .inspector_title import TitleBox
 
 if TYPE_CHECKING:
@@ -112,6 +113,8 @@ class ClipPanel(QWidget):
         self.denoise = _row(form, "", QCheckBox("Denoise"))
         self.sharpen = _row(form, "Sharpen", SliderField(0.0, 1.0))
         layout.addWidget(box)
+        self.quality_box = QualityBox(self)  # issue 15: the take's verification report
+        layout.addWidget(self.quality_box)
         layout.addStretch(1)
         self._connect()
 
@@ -266,6 +269,7 @@ class ClipPanel(QWidget):
             self.clip_form.setRowVisible(row, not title)  # a title has no media to trim
         self.title_box.setVisible(title)
         self.audio_box.setVisible(not title)  # a title has no sound
+        self.quality_box.show_item(clip, visible=not where.is_audio and not title)
         if title:
             self.title_box.show_item(clip)
 

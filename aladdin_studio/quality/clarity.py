@@ -12,7 +12,7 @@ from .result import Finding, QualityCheck, grade, grade_up
 
 __all__ = ["blockiness", "blur_index", "check_clarity", "laplacian_variance"]
 
-BLUR_LIMIT = 0.76  # re-blur index (0 sharp .. 1 flat) above which the picture is soft
+BLUR_LIMIT = 0.5  # re-blur index (0 sharp .. 1 flat) above which the picture is soft
 SHARPNESS_RATIO_LIMIT = 0.2  # Laplacian variance vs the reference's, same scale
 CLIPPED_LIMIT = 0.25  # fraction of the picture at the white point
 CRUSHED_LIMIT = 0.45  # fraction at the black point
@@ -25,7 +25,7 @@ def blur_index(gray: np.ndarray) -> float:
     blurred again (0: sharp, 1: already smooth). Mostly independent of content."""
     f = gray.astype(np.float32)
     out = 0.0
-    for axis, kernel in ((0, (1, 9)), (1, (9, 1))):
+    for axis, kernel in ((0, (9, 1)), (1, (1, 9))):  # blur along the difference axis
         b = cv2.blur(f, kernel)
         df = np.abs(np.diff(f, axis=1 - axis))
         db = np.abs(np.diff(b, axis=1 - axis))
@@ -77,7 +77,7 @@ def check_clarity(clip: ClipFrames, reference: np.ndarray | None = None) -> Qual
     blur = float(np.median([blur_index(g) for g in grays]))
     lap = float(np.median([laplacian_variance(g) for g in grays]))
     metrics: dict[str, object] = {"blur_index": blur, "laplacian_variance": lap}
-    scores["sharpness"] = grade(blur, BLUR_LIMIT - 0.08, BLUR_LIMIT, 0.92)
+    scores["sharpness"] = grade(blur, BLUR_LIMIT - 0.08, BLUR_LIMIT, 0.8)
     if reference is not None:
         h, w = grays[0].shape
         ref = cv2.resize(reference, (w, h), interpolation=cv2.INTER_AREA)

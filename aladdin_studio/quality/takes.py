@@ -15,8 +15,8 @@ from ..timeline import schema as S
 from ..timeline.errors import InvalidEditError
 from .result import VideoQualityResult
 
-__all__ = ["REPORT_KEY", "RETRY_KEY", "SetTakeQuality", "active_report", "better",
-           "clip_report", "keep_new_take", "stored_report", "take_report"]
+__all__ = ["REPORT_KEY", "RETRY_KEY", "SetTakeQuality", "active_report", "badge", "better",
+           "clip_report", "keep_new_take", "report_text", "stored_report", "take_report"]
 
 REPORT_KEY = "quality_report"
 
@@ -112,3 +112,43 @@ class SetTakeQuality(C.Command):
         if isinstance(track, otio.schema.Track):  # the views repaint the clip
             tx.touch_track(track)
             tx.touch_item(clip)
+
+
+def badge(ref: Any) -> tuple[bool, float] | None:
+    """``(passed, overall score)`` of a take's report, read without copying the report
+    (the timeline asks for every clip it refreshes)."""
+    md = getattr(ref, "metadata", None)
+    if md is None or S.NS not in md:
+        return None
+    ns = md[S.NS]
+    prov = ns["provenance"] if "provenance" in ns else None
+    if prov is None or not hasattr(prov, "__contains__") or REPORT_KEY not in prov:
+        return None
+    report = prov[REPORT_KEY]
+    if not hasattr(report, "__contains__") or "overallQuality" not in report:
+        return None
+    return bool(report["passed"]), float(report["overallQuality"])
+
+
+def report_text(report: dict[str, Any] | None) -> str:
+    """The report in words: verdict and score, each check, issues and suggestions."""
+    if not report:
+        return "Not verified yet."
+    if "error" in report:
+        return f"Could not verify: {report['error']}"
+    verdict = "Passed" if report.get("passed") else "Failed"
+    lines = [f"Quality {verdict.lower()}: {float(report['overallQuality']):.2f} "
+             f"(pass mark {float(report.get('threshold', 0.7)):.2f})"]
+    for check in report.get("checks") or []:
+        mark = "✓" if check.get("passed") else "✗"
+        lines.append(f"{mark} {check['type']} {float(check['score']):.2f} — "
+                     f"{check.get('details', '')}")
+    issues = report.get("issues") or []
+    if issues:
+        lines.append("Issues:")
+        lines.extend(f"• {i}" for i in issues)
+    suggestions = report.get("suggestions") or []
+    if suggestions:
+        lines.append("Suggestions:")
+        lines.extend(f"• {s}" for s in suggestions)
+    return "\n".join(lines)

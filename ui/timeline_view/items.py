@@ -18,6 +18,8 @@ from PySide6.QtGui import QColor, QPainter, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from ...generation import placement
+from ...quality.takes import badge as quality_badge
+from ...quality.takes import clip_report, report_text
 from ...timeline import schema as S
 from ...timeline.layout import layout, media_bounds
 from ...timeline.titles import is_title
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
     from .view import TimelineView
 
 TITLE_H = 15  # the name strip at the top of a clip
+BADGE_W = 44  # the quality badge (issue 15) in the name strip
+QUALITY_PASS = QColor(46, 125, 50, 220)
+QUALITY_FAIL = QColor(198, 40, 40, 235)
 MIN_DETAIL_PX = 4  # clips narrower than this are drawn as a plain bar
 EXTENDED = QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption
 
@@ -183,6 +188,7 @@ class ClipItem(QGraphicsItem):
         self._elided: tuple[int, str] = (-1, "")
         self._ref_key: tuple | None = None
         self._values: tuple | None = None
+        self.quality: tuple[bool, float] | None = None  # (passed, score) of the active take
 
     @property
     def duration(self) -> int:
@@ -213,6 +219,11 @@ class ClipItem(QGraphicsItem):
             self._ref_key = ref_key
             self._read_reference(ref, url, rate)
         audio = (1.0, 0.0, 0.0)
+        quality = None if self.row.audio else quality_badge(ref)  # issue 15: verified takes
+        if quality != self.quality:
+            self.quality = quality
+            self.setToolTip(report_text(clip_report(clip)) if quality is not None else "")
+            self.update()
         if self.row.audio:  # (metadata lookups are slow: video rows skip what they don't draw)
             md = clip.metadata[S.NS] if S.NS in clip.metadata else {}
             audio = tuple(float(md[k]) if k in md else d
@@ -304,6 +315,21 @@ class ClipItem(QGraphicsItem):
             painter.drawRect(vis.adjusted(0, 0, -1, -1))
         if r.width() > 24:
             self._paint_name(painter, r, vis)
+        if self.quality is not None and not self.placeholder \
+                and r.width() > 2 * BADGE_W:
+            self._paint_quality(painter, r)
+
+    def _paint_quality(self, painter: QPainter, r: QRectF) -> None:
+        """The verification badge at the top right: the score, red when the take failed."""
+        passed, score = self.quality
+        box = QRectF(r.right() - BADGE_W - 2, r.top() + 2, BADGE_W, TITLE_H - 3)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QUALITY_PASS if passed else QUALITY_FAIL)
+        painter.drawRoundedRect(box, 3, 3)
+        painter.setFont(style.font(8, True))
+        painter.setPen(style.TEXT)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter,
+                         f"{'✓' if passed else '✗'} {score:.2f}")
 
     def _paint_name(self, painter: QPainter, r: QRectF, vis: QRectF) -> None:
         # Elide against the whole clip, never the exposed part: a partial repaint (the

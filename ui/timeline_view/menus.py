@@ -101,6 +101,16 @@ def generation_items(view: TimelineView, menu: QMenu, clip: otio.schema.Clip) ->
     regenerate = menu.addAction("Regenerate…")
     regenerate.setEnabled(generation is not None)
     regenerate.triggered.connect(lambda _=False: _regenerate(view, clip))
+    if not placement.is_placeholder(clip):  # issue 15: verify any clip's active take
+        menu.addAction("Verify").triggered.connect(lambda _=False: _verify(view, clip, False))
+        menu.addAction("Verify Against Reference…").triggered.connect(
+            lambda _=False: _verify(view, clip, True))
+
+
+def _verify(view: TimelineView, clip: otio.schema.Clip, ask_reference: bool) -> None:
+    from ..quality_actions import verify_clip
+
+    verify_clip(view.ctx, clip, view.window(), ask_reference=ask_reference)
 
 
 def _regenerate(view: TimelineView, clip: otio.schema.Clip) -> None:
