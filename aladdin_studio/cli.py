@@ -373,24 +373,17 @@ def cmd_export(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_render(args: argparse.Namespace, settings: Any) -> int:
-    from .render.export import render_scene
-    from .render.plan import build_plan
-    from .render.presets import default_preset, get_preset
     from .render.progress_bar import ProgressBar
-    from .timeline.output_guard import check_output_path
+    from .services.render import preset_for, render_project
     from .timeline.project_io import load
 
-    preset = (get_preset(args.preset) if args.preset else  # PresetError: reported by main
-              default_preset(settings.video_default_resolution, settings.video_default_fps))
+    preset = preset_for(args.preset, settings)  # a PresetError is reported by main
     project = load(args.project)
-    check_output_path(project, args.output)  # before any work: never the project or its media
-    plan = build_plan(project.scene(args.scene), project.resolve_media)
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
-    cache = project.location.cache_dir if project.location else None
-    try:  # a RenderError (an AladdinError) is reported by main
-        result = render_scene(plan, args.output, preset, time_range=args.range,
-                              segments=args.segments, progress=bar, cache_dir=cache,
-                              duck_db=args.duck_db)
+    try:  # a RenderError or OutputPathError (AladdinErrors) is reported by main
+        result = render_project(project, args.output, preset, scene=args.scene,
+                                time_range=args.range, segments=args.segments,
+                                duck_db=args.duck_db, progress=bar)
     finally:
         if bar is not None:
             bar.close()

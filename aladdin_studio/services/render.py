@@ -26,10 +26,41 @@ from aladdin_studio.jobs.store import ACTIVE, Job, JobStore
 from aladdin_studio.render.presets import Preset
 from aladdin_studio.render.worker import ExportProcess, ExportRequest
 
-__all__ = ["EXPORT", "ExportPayload", "ExportRecord", "preset_from_dict", "run_export",
-           "start_export"]
+__all__ = ["EXPORT", "ExportPayload", "ExportRecord", "preset_for", "preset_from_dict",
+           "render_project", "run_export", "start_export"]
 
 POLL_S = 0.1
+
+
+def preset_for(name: str | None, settings: Any = None) -> Preset:
+    """The preset ``name`` (PresetError if unknown), or without a name the default from
+    VIDEO_DEFAULT_RESOLUTION / VIDEO_DEFAULT_FPS (1080p24 unless changed)."""
+    from aladdin_studio.render.presets import default_preset, get_preset
+
+    if name:
+        return get_preset(name)
+    if settings is None:
+        return default_preset()
+    return default_preset(settings.video_default_resolution, settings.video_default_fps)
+
+
+def render_project(project: Any, out: str | Path, preset: Preset, *, scene: Any = None,
+                   time_range: tuple[float, float] | None = None, segments: int = 1,
+                   duck_db: float = -12.0, progress: Any = None, cancelled: Any = None) -> Any:
+    """Render a scene of an open project to ``out`` in this process (the CLI, a worker):
+    the output path is checked first (never the project, its backups or its media), then
+    the scene is planned and rendered with the project's cache. Returns the RenderResult;
+    raises RenderError / OutputPathError (AladdinErrors)."""
+    from aladdin_studio.render.export import render_scene
+    from aladdin_studio.render.plan import build_plan
+    from aladdin_studio.timeline.output_guard import check_output_path
+
+    check_output_path(project, out)  # before any work
+    plan = build_plan(project.scene(scene), project.resolve_media)
+    cache = project.location.cache_dir if project.location else None
+    return render_scene(plan, out, preset, time_range=time_range, segments=segments,
+                        progress=progress, cancelled=cancelled, cache_dir=cache,
+                        duck_db=duck_db)
 
 
 def preset_from_dict(data: dict[str, Any]) -> Preset:

@@ -92,3 +92,21 @@ def test_an_export_whose_owner_died_is_marked_interrupted(tmp_path):
     queue.recover()
     job = store.get(job.id)
     assert job.status == "failed" and job.error_kind == "Interrupted"
+
+
+def test_render_project_checks_the_output_then_renders(sample_project, tmp_path):
+    from aladdin_studio.errors import AladdinError
+    from aladdin_studio.render.presets import PresetError
+    from aladdin_studio.services.render import preset_for, render_project
+    from aladdin_studio.timeline.output_guard import OutputPathError
+
+    assert preset_for(None, Settings(video_default_resolution="1280x720")).size == (1280, 720)
+    assert preset_for("720p").name == "720p"
+    with pytest.raises(PresetError, match="Unknown preset 'imax'") as err:
+        preset_for("imax")
+    assert isinstance(err.value, AladdinError) and isinstance(err.value, KeyError)
+    project = project_io.load(sample_project)
+    with pytest.raises(OutputPathError):
+        render_project(project, project.location.file, TINY)
+    result = render_project(project, tmp_path / "cut.mp4", TINY, time_range=(0.0, 0.5))
+    assert result.frames == 12 and (tmp_path / "cut.mp4").is_file()
