@@ -17,11 +17,12 @@ def job_summary(job: Job) -> dict[str, Any]:
     """A JSON-safe line about ``job`` (the CLI's ``jobs --json`` rows, the API's lists)."""
     created = dt.datetime.fromtimestamp(job.created_at).isoformat(timespec="seconds")
     payload = job.payload or {}
-    return {"id": job.id, "kind": job.kind, "method": payload.get("method"),
+    return {"id": job.id, "kind": job.kind,
+            "method": payload.get("method") or (job.kind if job.kind != "generation" else None),
             "model": job.model, "provider": job.provider, "status": job.status,
             "progress": round(job.progress, 3), "message": job.message,
             "est_cost": job.est_cost, "actual_cost": job.actual_cost, "created": created,
-            "prompt": payload.get("prompt"), "output": job.output_path,
+            "prompt": payload.get("prompt") or payload.get("label"), "output": job.output_path,
             "error": job.error_message, "cached_from": job.cached_from,
             "take_applied": job.take_applied}
 
