@@ -58,6 +58,15 @@ class VoiceController(QObject):
         # Building 20 clips (media info, cues, provenance) takes ~0.1-0.3 s: not on the GUI
         # thread. Only the push (one undo step) runs there.
         self._builder = ThreadPoolExecutor(1, thread_name_prefix="voice-place")
+        if hasattr(ctx, "project_replaced"):
+            ctx.project_replaced.connect(self._project_replaced)
+
+    def _project_replaced(self, _project: Any) -> None:
+        """Another project is open: what was pending belongs to the old one (its jobs stay
+        in the ledger; dialogue queued in a project is adopted again when it reopens)."""
+        self.batches = [b for b in self.batches if b.placed or b.failed]
+        self.takes.clear()
+        self.sfx.clear()
 
     @property
     def queue(self) -> Any:
