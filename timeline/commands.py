@@ -23,7 +23,7 @@ from .errors import (
     TransitionError,
     TransitionTooLongError,
 )
-from .layout import Slot, item_frames, layout, media_bounds, slot_of, track_end
+from .layout import Slot, item_frames, layout, media_bounds, slot_at, slot_of, track_end
 from .transaction import Transaction
 
 Clip = otio.schema.Clip
@@ -171,11 +171,19 @@ def ripple_sync_tracks(tx: Transaction, project: Project, edited: otio.schema.Tr
         if track is edited or not S.sync_locked(track, scene) or \
                 S.track_flag(track, "locked") or at >= track_end(track, rate):
             continue
+        slot = slot_at(track, at, rate)
+        gap = slot is not None and slot.is_gap
         if delta > 0:
-            index = cut_at(tx, track, at, rate, True)
-            tx.insert(track, index, S.new_gap(delta, rate))
+            if gap:  # the usual case under dialogue and music: the gap grows
+                tx.set_range(slot.item, S.tr(0, slot.duration + delta, rate))
+            else:
+                index = cut_at(tx, track, at, rate, True)
+                tx.insert(track, index, S.new_gap(delta, rate))
             continue
         end = at - delta
+        if gap and slot.end >= end:  # taken out of one gap: it shrinks
+            tx.set_range(slot.item, S.tr(0, slot.duration + delta, rate))
+            continue
         cut = [slot.item.name for slot in layout(track, rate)
                if slot.is_clip and slot.start < end and slot.end > at]
         clear_range(tx, track, at, end, rate)

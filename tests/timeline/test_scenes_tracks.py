@@ -198,3 +198,22 @@ def test_locked_tracks_skip_sync_and_an_edit_on_audio_leaves_video_alone():
     stack.push(C.SetTrackFlags(dialogue, locked=True))
     stack.push(C.RippleDelete(v[0]))  # a locked track is not moved (nor refused)
     assert spans(dialogue) == [("Clip", "d2", 0, 168)]
+
+
+def test_ripples_over_gaps_of_locked_tracks_resize_the_gap():
+    project, stack, scene = make_doc(3)
+    v, dialogue = scene.tracks[0], scene.tracks[1]
+    stack.push(C.OverwriteClip(dialogue, media_clip("d1", 2.0, audio=True), 24))  # 24-72
+    stack.push(C.OverwriteClip(dialogue, media_clip("d2", 2.0, audio=True), 400))  # 400-448
+    stack.push(C.InsertClip(v, media_clip("X", 1.0), 168))  # inside the gap 72-400
+    assert spans(dialogue) == [("Gap", "", 0, 24), ("Clip", "d1", 24, 72),
+                               ("Gap", "", 72, 424), ("Clip", "d2", 424, 472)]
+    stack.push(C.RippleDelete(v[0]))  # A: 0-168, over d1 and part of the gap: cut
+    assert spans(dialogue) == [("Gap", "", 0, 256), ("Clip", "d2", 256, 304)]  # d1 cut out
+    stack.undo()
+    stack.push(C.Trim(v[1], "out", -10, ripple=True))  # X ends at 182 instead of 192
+    assert spans(dialogue)[2] == ("Gap", "", 72, 414)
+    assert spans(dialogue)[3] == ("Clip", "d2", 414, 462)
+    stack.undo()
+    stack.undo()
+    assert spans(dialogue)[2] == ("Gap", "", 72, 400)
