@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
@@ -37,7 +38,9 @@ class VoiceMenu:
         action.triggered.connect(lambda _=False: self.integrate())
         menu.addAction(action)
 
-        self.ctx.project_replaced.connect(lambda _project: self._adopt_queued())
+        # after every other slot (the controller first forgets the old project's lines)
+        self.ctx.project_replaced.connect(
+            lambda _project: QTimer.singleShot(0, self._adopt_queued))
         self._adopt_queued()
 
     def _adopt_queued(self) -> None:
