@@ -147,13 +147,15 @@ class VoiceService:
 
     def save_designed(self, profile: VoiceProfile, preview: Preview,
                       keep_sample_in: Path | None = None) -> VoiceProfile:
-        """Create the chosen preview as a voice and keep it in the user voice library."""
-        if keep_sample_in is not None:
-            keep_sample_in.mkdir(parents=True, exist_ok=True)
-            tag = re.sub(r"[^A-Za-z0-9]+", "-", f"{profile.name}-{preview.generated_voice_id}")
-            target = keep_sample_in / f"voice-sample-{tag.strip('-')[:48]}.wav"
-            target.write_bytes(Path(preview.path).read_bytes())
-            preview = replace(preview, path=target)
+        """Create the chosen preview as a voice and keep it in the user voice library; its
+        sample moves out of the (disposable) preview cache into ``keep_sample_in`` (the
+        project's media) or the data dir's ``voice-samples/``."""
+        keep = keep_sample_in or paths.data_dir() / "voice-samples"
+        keep.mkdir(parents=True, exist_ok=True)
+        tag = re.sub(r"[^A-Za-z0-9]+", "-", f"{profile.name}-{preview.generated_voice_id}")
+        target = keep / f"voice-sample-{tag.strip('-')[:48]}.wav"
+        target.write_bytes(Path(preview.path).read_bytes())
+        preview = replace(preview, path=target)
         voice = self.provider.create_voice(replace(profile, provider=self.provider_name),
                                            preview)
         return self.library.save(voice)
