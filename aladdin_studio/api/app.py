@@ -99,7 +99,8 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
                   description="Generate, assemble, verify and render videos of the projects "
                               "opened in Aladdin Studio. Every route needs the bearer token "
                               "(`aladdin-studio serve --show-token`, or Settings ▸ "
-                              "Automation).", lifespan=lifespan)
+                              "Automation).", lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
     app.state.backend = backend
     app.state.watcher = watcher
     app.state.webhooks = hooks
@@ -303,12 +304,33 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    _local_docs(app)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def _local_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI from the installed fastapi-offline package: the page works on
+    a machine without internet access (FastAPI's default loads it from a CDN)."""
+    from pathlib import Path
+
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    static = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Any:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} — docs",
+                                   swagger_js_url="/docs-static/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-static/swagger-ui.css",
+                                   swagger_favicon_url="/docs-static/favicon.png")
 
 
 async def _until_disconnect(ws: WebSocket) -> None:

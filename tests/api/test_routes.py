@@ -24,7 +24,11 @@ def test_every_route_needs_the_token_and_docs_list_them(api, new_project):
         assert r.json()["kind"] == "auth"
     wrong = api.anonymous.get("/api/v1/projects", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
-    assert api.anonymous.get("/docs").status_code == 200
+    docs = api.anonymous.get("/docs")
+    assert docs.status_code == 200 and "/docs-static/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower()  # works offline
+    js = api.anonymous.get("/docs-static/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
     paths = api.anonymous.get("/openapi.json").json()["paths"]
     for route in ("/api/v1/projects", "/api/v1/projects/{projectId}/scenes",
                   "/api/v1/projects/{projectId}/videos/generate",
