@@ -323,6 +323,9 @@ def _local_docs(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
     static = Path(fastapi_offline.__file__).parent / "static"
+    if not (static / "swagger-ui-bundle.js").is_file():  # a build that left the files out
+        log.warning("Swagger UI files missing in %s; /docs is not served", static)
+        return
     app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
 
     @app.get("/docs", include_in_schema=False)
