@@ -134,3 +134,59 @@ def test_the_whole_clip_frozen_is_caught(tmp_path, labelled):
     motion = result.check("motion-quality")
     assert not motion.passed and motion.metrics["frozen_longest_s"] > 2.5
     assert np.isclose(result.check("duration").metrics["seconds"], len(frames) / 24)
+
+
+def test_the_verify_kind_runs_on_the_job_queue(tmp_path, labelled):
+    import time
+
+    from aladdin_studio.jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey
+    from aladdin_studio.quality.job_kind import VerifyPayload
+    from aladdin_studio.timeline.project_io import new_project
+
+    project = tmp_path / "P.aladdin"
+    new_project(project)
+    settings = Settings(provider="local")
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    queue = JobQueue(make_huey(settings, path=tmp_path / "q.sqlite3"), store, None, settings,
+                     poll_interval=0.05)
+    sample = labelled["jittered"]
+    params = {k: v for k, v in sample.params.to_dict().items()}
+    job = queue.submit(VerifyPayload(str(sample.path), params), project)
+    assert job.kind == "verify"
+    with EmbeddedConsumer(queue.huey, 1, queue=queue, tick=0.05):
+        deadline = time.monotonic() + 60
+        while not (job := store.get(job.id)).done:
+            assert time.monotonic() < deadline, job.message
+            time.sleep(0.05)
+    assert job.status == "succeeded", job.error_message
+    report = job.info["quality_report"]
+    assert report["passed"] is False
+    assert any("camera shakes" in i for i in report["issues"])
+    assert job.progress == 1.0
+
+
+def test_a_regenerated_request_carries_the_hints_and_another_seed():
+    from aladdin_studio.quality.job_kind import regenerated_request
+
+    request = GenerationRequest("text-to-video", "a lantern over a lake", seed=5)
+    report = {"promptHints": ["continuous natural motion throughout the shot, nothing stops",
+                              "sharp focus, fine detail", "sharp focus, fine detail"]}
+    again = regenerated_request(request, report)
+    assert again.prompt == ("a lantern over a lake. Continuous natural motion throughout the "
+                            "shot, nothing stops. Sharp focus, fine detail.")
+    assert again.seed != 5 and again.method == request.method
+    again.validate()
+    unseeded = regenerated_request(GenerationRequest("text-to-video", "x" * 990), report)
+    assert unseeded.prompt == "x" * 990 and unseeded.seed is None  # over the hint budget
+
+
+def test_the_better_take_wins():
+    from aladdin_studio.quality.takes import better
+
+    failing = {"passed": False, "overallQuality": 0.9}
+    passing = {"passed": True, "overallQuality": 0.75}
+    assert better(passing, failing) and not better(failing, passing)
+    assert better({"passed": False, "overallQuality": 0.6}, {"passed": False,
+                                                              "overallQuality": 0.6})
+    assert not better({"passed": False, "overallQuality": 0.5}, failing)
+    assert better(failing, None)
