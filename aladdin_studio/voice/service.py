@@ -167,6 +167,11 @@ class VoiceService:
         """Delete from the account (ElevenLabs) and the library; the library entry removed."""
         saved = self.library.find(name_or_id)
         voice_id = saved.voice_id if saved else name_or_id
+        if saved is None and self.provider_name != "elevenlabs":
+            from .errors import VoiceNotFound
+
+            raise VoiceNotFound(f"No voice '{name_or_id}' in the voice library "
+                                f"({self.library.path}).")
         if (saved.provider if saved else self.provider_name) == "elevenlabs":
             get_provider("elevenlabs", self.settings).delete_voice(voice_id)
         if saved is not None:

@@ -119,7 +119,8 @@ def test_user_errors_are_one_line_and_exit_2(project, tmp_path, capsys, no_keys)
              ("subtitles", project, "-o", tmp_path / "subs.srt"),
              ("voice", "assign", project, "Bob", "nobody"),
              ("sfx", project, "--prompt", "boom", "--duration", "99"),
-             ("subtitles", project, "--font", "Comic Sans")]
+             ("subtitles", project, "--font", "Comic Sans"),
+             ("voice", "delete", "nobody-at-all")]
     for argv in cases:
         code, _, err = run(capsys, *argv)
         assert code == 2, argv
@@ -166,3 +167,7 @@ def test_elevenlabs_dialogue_and_a_clear_quota_message(project, tmp_path, capsys
     assert len(elevenlabs.calls("tts_timestamps")) == 3  # no retries of a quota failure
     code, out, err = run(capsys, "voice", "list", "--search", "british")
     assert code == 0 and "Daniel" in out
+    code, out, err = run(capsys, "voice", "delete", "onwK4e9ZLuTAKqWW03F9")  # an account voice
+    assert code == 0 and elevenlabs.calls("voice_delete")[0].path.endswith("onwK4e9ZLuTAKqWW03F9")
+    code, out, err = run(capsys, "voice", "delete", "onwK4e9ZLuTAKqWW03F9")  # gone now
+    assert code == 2 and "not found" in err
