@@ -238,3 +238,25 @@ def test_through_elevenlabs_design_and_a_clear_quota_message(qtbot, tmp_path, pr
     finally:
         generation.close()
         ctx.close()
+
+
+def test_generate_sound_effect_lands_at_the_playhead(qtbot, ui):
+    from aladdin_studio.timeline import schema as S
+    from aladdin_studio.timeline.layout import layout
+    from aladdin_studio.ui.voice_dialogs import SfxDialog
+
+    ui.ctx.set_playhead(int(ui.ctx.rate * 2))
+    dialog = SfxDialog(ui.ctx, ui.controller)
+    qtbot.addWidget(dialog)
+    dialog.prompt_edit.setText("a short whoosh past the camera")
+    dialog.duration_spin.setValue(1.0)
+    qtbot.mouseClick(dialog.generate_button, Qt.MouseButton.LeftButton)
+    placed: list = []
+    ui.controller.sfx_placed.connect(placed.append)
+    qtbot.waitUntil(lambda: bool(placed), timeout=WAIT_MS)
+    track = next(t for t in ui.ctx.scene.tracks
+                 if S.is_audio(t) and S.track_role(t) == "sfx")
+    (slot,) = [s for s in layout(track, ui.ctx.rate) if s.is_clip]
+    assert slot.start == int(ui.ctx.rate * 2) and slot.item is placed[0]
+    ui.ctx.stack.undo()
+    assert not any(S.is_audio(t) and S.track_role(t) == "sfx" for t in ui.ctx.scene.tracks)
