@@ -158,6 +158,10 @@ def test_elevenlabs_dialogue_and_a_clear_quota_message(project, tmp_path, capsys
     assert data["provider"] == "elevenlabs" and data["cost"] > 0
     assert sum(c["characters_billed"] for c in data["clips"]) == len(
         "We leave at dawn.Not a minute later?")
+    code, _, _ = run(capsys, "subtitles", project, "-o", tmp_path / "el.srt")
+    cues = read_cues(tmp_path / "el.srt")  # from ElevenLabs' own alignment
+    assert code == 0 and [c.text for c in cues] == ["We leave at dawn.", "Not a minute later?"]
+    assert cues[0].start == pytest.approx(0.05, abs=0.01)  # the first character's time
     elevenlabs.inject("tts_timestamps", quota_exceeded(times=None))
     script.write_text("ALADDIN: Something new to say.\n")
     code, out, err = run(capsys, "dialogue", project, "--script", script, "--wait")
