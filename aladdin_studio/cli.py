@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_quality import add_quality_parsers
 
     add_quality_parsers(sub)
+    from .cli_director import add_director_parsers
+
+    add_director_parsers(sub)
 
     p = sub.add_parser("serve", help="the automation API (HTTP + WebSocket) on this machine")
     p.add_argument("--host", default="127.0.0.1",
@@ -698,6 +701,15 @@ def _quality_commands() -> None:
 
 
 _quality_commands()
+
+
+def _director_commands() -> None:
+    from .cli_director import DIRECTOR_COMMANDS
+
+    COMMANDS.update(DIRECTOR_COMMANDS)
+
+
+_director_commands()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -142,6 +142,7 @@ KIND_MODULES: dict[str, str] = {
     "export": "aladdin_studio.services.render",
     "voice": "aladdin_studio.voice.jobs",
     "verify": "aladdin_studio.quality.job_kind",
+    "assemble": "aladdin_studio.director.job_kind",
 }
 
 log = logging.getLogger(__name__)
