@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -244,6 +245,8 @@ def test_an_edit_5_s_before_kill_9_is_offered_back(qtbot, sample_project):
     proc = subprocess.Popen([sys.executable, str(HERE / "autosave_proc.py"), str(sample_project)],
                             stdout=subprocess.PIPE, text=True, env=env)
     try:
+        ready, _, _ = select.select([proc.stdout], [], [], 120)  # a deadline, not a hang
+        assert ready, "the editor did not make its edit within 120 s"
         line = proc.stdout.readline()
         assert line.strip() == "edited", line
         edited = time.monotonic()
