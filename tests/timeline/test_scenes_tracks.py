@@ -217,3 +217,20 @@ def test_ripples_over_gaps_of_locked_tracks_resize_the_gap():
     stack.undo()
     stack.undo()
     assert spans(dialogue)[2] == ("Gap", "", 72, 400)
+
+
+def test_speed_changes_and_insert_moves_keep_locked_tracks_in_sync():
+    doc = make_doc(3)
+    project, stack, scene = doc
+    dialogue = with_audio(doc, "Dialogue", "d1", "d2", "d3")
+    v = scene.tracks[0]
+    stack.push(C.SetSpeed(v[0], 2.0))  # A: 168 -> 84 frames, everything after moves left
+    assert spans(v)[1][2] == 84
+    assert spans(dialogue) == [("Clip", "d1", 0, 84), ("Clip", "d2", 84, 252),
+                               ("Clip", "d3", 252, 420)]
+    stack.undo()
+    c = v[2]
+    stack.push(C.MoveClip(c, v, 0, insert=True))  # C to the start, pushing A and B right
+    assert [s[1] for s in spans(v)][:3] == ["C", "A", "B"]
+    assert spans(dialogue)[0] == ("Gap", "", 0, 168)  # the same room opened under it
+    assert spans(dialogue)[1] == ("Clip", "d1", 168, 336)
