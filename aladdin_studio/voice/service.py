@@ -77,9 +77,10 @@ class DialogueBatch:
         return [p.job_id for p in self.lines]
 
     def report(self) -> list[str]:
-        return [f"'{c.name}' had no voice; gave them the default voice {c.voice.voice_id} "
-                f"({c.voice.name}). Design a better one in Voice > Character Voices."
-                for c in self.new_characters if c.voice is not None]
+        where = "ElevenLabs" if self.provider == "elevenlabs" else "offline"
+        return [f"'{c.name}' had no {where} voice; gave them the default voice "
+                f"{c.voice.voice_id} ({c.voice.name}). Design a better one in Voice > "
+                "Character Voices." for c in self.new_characters if c.voice is not None]
 
 
 class VoiceService:

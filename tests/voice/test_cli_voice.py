@@ -82,7 +82,7 @@ def test_offline_voice_dialogue_subtitles_sfx(project, tmp_path, capsys, no_keys
     data = json.loads(out)
     assert len(data["clips"]) == 5 and data["clips"][0]["start"] == 1.5
     assert sorted(data["new_characters"]) == ["Genie", "Jasmine"]  # Aladdin had a voice
-    assert "had no voice" in err
+    assert "had no offline voice" in err
     doc = load(project)
     clips = dialogue_clips(doc.scenes[0])
     assert len(clips) == 5
