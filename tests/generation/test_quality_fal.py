@@ -105,8 +105,38 @@ def test_a_frozen_generation_is_failed_regenerated_once_and_verify_agrees(
     assert clip_report(clip)["passed"] is True  # the better take is active
     assert clip_report(clip, "take1")["passed"] is False
 
+    # the landed take's media document carries the score (the library package)
+    from aladdin_studio.library.backends import open_media
+    from aladdin_studio.library.record import clip_media
+
+    repo = open_media(settings)
+    try:
+        doc = repo.get(clip_media(project, clip).media_id)
+    finally:
+        repo.close()
+    assert doc is not None
+    assert doc.meta("qualityScore") == clip_report(clip)["overallQuality"]
+
     save(project)
     reopened = load(path)
     (again, _), = P.find_generation_clips(reopened)
     assert clip_report(again) == clip_report(clip)
     assert clip_report(again, "take1") == clip_report(clip, "take1")
+
+
+def test_the_emulator_s_off_model_result_fails_the_character_check(tmp_path):
+    import sys
+    from pathlib import Path
+
+    from aladdin_studio.quality import VerifyParams, verify_video
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "quality"))
+    from labelled import character_image, save_png
+
+    character = save_png(character_image(4), tmp_path / "character.png")
+    clip = tmp_path / "off_model.mp4"
+    clip.write_bytes(off_model_mp4(2.0, (640, 360)))
+    result = verify_video(clip, VerifyParams(expected_duration=2.0,
+                                             character_refs=[character]))
+    failed = {c.type for c in result.checks if not c.passed}
+    assert failed == {"character-consistency"} and not result.passed
