@@ -39,9 +39,9 @@ Media Bin; drag them onto the timeline. Dropping over clips overwrites; hold
 edges to trim (Shift: ripple), Ctrl+C / Ctrl+V copy and paste at the playhead. Every edit
 can be undone (Ctrl+Z) and redone (Ctrl+Shift+Z or Ctrl+Y).</li>
 <li><b>Scenes and tracks</b>: the Scenes dock adds, renames, duplicates and reorders scenes;
-right-click a track header to add video tracks (V2 and up for overlays and titles) or audio
-tracks. ⇆ in a track header is sync lock: ripple edits elsewhere keep that track in
-sync.</li>
+right-click a track header to add video tracks (V2 and up for overlays and titles: Timeline ▸
+Add Title, Ctrl+T) or audio tracks. ⇆ in a track header is sync lock: ripple edits elsewhere
+keep that track in sync.</li>
 <li><b>Generate</b> shots from the Generate menu; they appear at the playhead as placeholders
 and become takes when ready (never over existing clips).</li>
 <li><b>Play</b> with Space or J/K/L, and <b>export</b> with File ▸ Export Video (Ctrl+E).</li>
