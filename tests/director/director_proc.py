@@ -1,0 +1,34 @@
+"""A process running the director's queue (for the kill -9 test): submits the brief, then
+consumes jobs until it is killed. argv: TMP PROJECT BRIEF."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    tmp, project, brief = (Path(a) for a in sys.argv[1:4])
+    os.environ.pop("ELEVENLABS_API_KEY", None)
+    from aladdin_studio.config import Settings
+    from aladdin_studio.director.service import submit_brief
+    from aladdin_studio.generation.providers.local import LocalProvider
+    from aladdin_studio.jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey
+
+    settings = Settings(provider="local", elevenlabs_api_key="", max_generations_per_hour=500)
+    local = LocalProvider(tmp / "renders-work", short_side=90)
+    queue = JobQueue(make_huey(settings, path=tmp / "queue.sqlite3"),
+                     JobStore(tmp / "jobs.sqlite3"), lambda name: local, settings,
+                     backoff_base=0.01, poll_interval=0.02)
+    job = submit_brief(queue, project, brief, max_retries=0)
+    print(job.id, flush=True)
+    consumer = EmbeddedConsumer(queue.huey, 8, queue=queue, tick=0.05)
+    consumer.start()
+    while True:
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    main()
