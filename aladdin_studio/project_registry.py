@@ -138,9 +138,12 @@ def projects(existing_only: bool = True) -> list[ProjectEntry]:
 def find(project_id: str) -> ProjectEntry | None:
     """The entry with this id (None when unknown or its project file is gone)."""
     entry = next((e for e in _read() if e.id == project_id), None)
-    if entry is None or not project_file(entry.path).is_file():
+    if entry is None:
         return None
-    return entry
+    path = entry.path  # strings, not Paths: the API asks on every request
+    document = (path + "/project.otio" if path.endswith(".aladdin") or os.path.isdir(path)
+                else path)
+    return entry if os.path.isfile(document) else None
 
 
 def find_path(path: str | Path) -> ProjectEntry | None:

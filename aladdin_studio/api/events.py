@@ -67,6 +67,9 @@ class JobWatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._since = time.time() - LOOKBACK_S
+        # Moves whenever the ledger changed (seen within ``interval``): answers cached by
+        # the version they were built at are current while it stays the same.
+        self.version = 0
 
     # ------------------------------------------------------------------ subscribers
 
@@ -110,6 +113,7 @@ class JobWatcher:
                     now_version = conn.execute("PRAGMA data_version").fetchone()[0]
                     if now_version != version:
                         version = now_version
+                        self.version += 1
                         self.scan(conn)
                 except Exception:  # a bad moment of the ledger must not end the watcher
                     log.exception("job watcher: reading the ledger failed")

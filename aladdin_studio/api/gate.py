@@ -4,13 +4,15 @@ hot job-status route pays a header comparison, not a dependency resolution)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .access import token_matches
+from .errors import error_body, error_kind, status_for
 
-__all__ = ["AUTH_MESSAGE", "TokenGate"]
+__all__ = ["AUTH_MESSAGE", "ApiApp", "FastRoute", "TokenGate"]
 
 AUTH_MESSAGE = ("Missing or wrong API token: send 'Authorization: Bearer <token>' "
                 "(aladdin-studio serve --show-token).")
@@ -68,8 +70,6 @@ class FastRoute:
         if match is None:
             await self.app(scope, receive, send)
             return
-        from .errors import error_body, error_kind, status_for
-
         try:
             status, data = 200, self.handler(*match.groups())  # type: ignore[operator]
         except Exception as exc:
@@ -82,3 +82,17 @@ class FastRoute:
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+class ApiApp:
+    """The ASGI app that is served: :class:`TokenGate`, then :class:`FastRoute` for the hot
+    route, then the FastAPI app (``fastapi``; its ``state`` is this app's ``state``). There
+    is no way to serve the routes without the gate."""
+
+    def __init__(self, fastapi_app: Any, token: str, pattern: str, handler: Any) -> None:
+        self.fastapi = fastapi_app
+        self.state = fastapi_app.state
+        self._asgi = TokenGate(FastRoute(fastapi_app, pattern, handler), token)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._asgi(scope, receive, send)
