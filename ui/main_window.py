@@ -166,6 +166,11 @@ class MainWindow(QMainWindow):
         self.library = LibraryPanel(self.ctx)
         self._dock("Library", self.library, top)
         self.tabifyDockWidget(self.docks["Media Bin"], self.docks["Library"])
+        from .director_panel import DirectorPanel
+
+        self.director = DirectorPanel(self.ctx)  # brief → generated, voiced, rendered scene
+        self._dock("Director", self.director, top)
+        self.tabifyDockWidget(self.docks["Media Bin"], self.docks["Director"])
         self.docks["Media Bin"].raise_()
 
     def _action(self, text: str, slot, shortcut: Any = None) -> QAction:

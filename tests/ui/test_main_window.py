@@ -24,7 +24,7 @@ def open_window(qtbot, path, **kwargs) -> MainWindow:
 def test_window_has_the_docks_and_the_sample_scene(qtbot, sample_project):
     window = open_window(qtbot, sample_project)
     assert set(window.docks) == {"Media Bin", "Preview", "Inspector", "Timeline", "Jobs",
-                                 "Scenes", "Library"}
+                                 "Scenes", "Library", "Director"}
     assert window.scene_box.currentText() == "Scene 1"
     report = window.smoke_report()
     assert report["tracks"] == ["V1", "Dialogue", "Music"] and report["visible"]
