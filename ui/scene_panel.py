@@ -53,6 +53,20 @@ def limit_warning(scene: otio.schema.Timeline | None) -> str:
             "(generation and scene assembly keep to it)")
 
 
+def clips_to_new_scene(ctx: Any, *, copy: bool = False) -> bool:
+    """Move (or copy) the selected clips into a new scene after theirs and show it."""
+    clips = [i for i in ctx.selection if isinstance(i, otio.schema.Clip)
+             and isinstance(i.parent(), otio.schema.Track)]
+    if not clips:
+        ctx.error.emit("Select clips on the timeline first.")
+        return False
+    command = C.ClipsToNewScene(clips, copy=copy)
+    if ctx.push(command):
+        ctx.set_scene(command.scene)
+        return True
+    return False
+
+
 class _SceneList(QListWidget):
     """The list; a drag inside it reorders scenes through ``MoveScene``."""
 
@@ -232,16 +246,7 @@ class ScenePanel(QWidget):
         return self.ctx.push(C.MoveScene(scenes[source], target))
 
     def clips_to_new_scene(self, *, copy: bool = False) -> bool:
-        clips = [i for i in self.ctx.selection if isinstance(i, otio.schema.Clip)
-                 and isinstance(i.parent(), otio.schema.Track)]
-        if not clips:
-            self.ctx.error.emit("Select clips on the timeline first.")
-            return False
-        command = C.ClipsToNewScene(clips, copy=copy)
-        if self.ctx.push(command):
-            self.ctx.set_scene(command.scene)
-            return True
-        return False
+        return clips_to_new_scene(self.ctx, copy=copy)
 
     def menu(self) -> QMenu:
         menu = QMenu(self)

@@ -336,3 +336,19 @@ def test_dragging_a_scene_in_the_list_reorders_the_scenes(window):
     assert [lst.item(i).text() for i in range(lst.count())] == ["Three", "Scene 1", "Two"]
     window.undo_action.trigger()
     assert [s.name for s in window.project.scenes] == ["Scene 1", "Two", "Three"]
+
+
+def test_clip_context_menu_copies_the_selection_to_a_new_scene(window):
+    from PySide6.QtCore import QPointF
+
+    ctx = window.ctx
+    view = window.timeline.view
+    row = view.row_for(track(window, "V1"))
+    item = row.clips[2]
+    ctx.select([item.clip])
+    menu = view.context_menu(QPointF(item.start + item.duration / 2, row.top + row.height / 2))
+    action = next(a for a in menu.actions() if a.text() == "Copy Selected Clips to New Scene")
+    action.trigger()
+    assert ctx.scene.name == "Scene 1 part"
+    assert [c.name for c in clips(ctx.scene.tracks[0])] == [item.clip.name]
+    assert len(clips(window.project.scenes[0].tracks[0])) == len(row.clips)  # a copy

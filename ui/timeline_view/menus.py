@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMenu
 from ...generation import placement
 from ...timeline import commands as C
 from ...timeline import schema as S
+from ..scene_panel import clips_to_new_scene
 from .tools import SELECT, hit_test
 
 if TYPE_CHECKING:
@@ -65,6 +66,11 @@ def context_menu(view: TimelineView, pos: QPointF) -> QMenu:
         else:
             menu.addSeparator()
             generation_items(view, menu, item.clip)
+        menu.addSeparator()
+        for label, copy in (("Move Selected Clips to New Scene", False),
+                            ("Copy Selected Clips to New Scene", True)):
+            menu.addAction(label).triggered.connect(
+                lambda _=False, c=copy: clips_to_new_scene(ctx, copy=c))
         menu.addSeparator()
     scene = view.scene_tl
     if scene is not None:
