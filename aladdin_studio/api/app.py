@@ -194,8 +194,11 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
         job = submit_assembly(backend, found, body)
         if body.webhookUrl:
             hooks.subscribe(job.id, str(body.webhookUrl), found.id)
-        return {"jobId": job.id, "status": "queued", "sceneId": job.payload.get("scene"),
-                "estimatedTime": estimates("assemble", job.model, kind="export")}
+        scene = job.payload.get("scene") or (job.payload.get("brief") or {}).get("scene")
+        estimate = ((job.info or {}).get("estimate") or {}).get("est_seconds") or \
+            estimates("assemble", job.model, kind=job.kind)
+        return {"jobId": job.id, "status": "queued", "sceneId": scene,
+                "estimatedTime": estimate}
 
     @api.post("/projects/{projectId}/videos/verify",
               summary="Verify a video's quality (design doc 7.3, synchronous)")

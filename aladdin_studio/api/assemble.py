@@ -8,7 +8,7 @@ id); the scene is new (``sceneId`` is its name), so nothing the user made is ove
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ErrorKind
@@ -64,6 +64,59 @@ def _check(body: AssembleRequest) -> list[Any]:
     return clips
 
 
+# Brief fields naming files (resources/briefs/schema.json).
+_BRIEF_FILES = (("characters", "reference"), ("locations", "reference"), ("shots", "image"),
+                ("shots", "first_frame"), ("shots", "last_frame"))
+
+
+def _inside_project(value: str) -> bool:
+    """A relative path that cannot leave the project folder (or a reference id/name)."""
+    path = PurePath(value.replace("\\", "/"))
+    return not (value.startswith(("/", "~", "\\")) or path.is_absolute()
+                or ".." in path.parts or ":" in value.split("/", 1)[0])
+
+
+def _check_brief_files(data: dict[str, Any]) -> None:
+    named: list[tuple[str, str]] = []
+    for group, key in _BRIEF_FILES:
+        for i, item in enumerate(data.get(group) or []):
+            if isinstance(item, dict) and isinstance(item.get(key), str):
+                named.append((f"brief.{group}[{i}].{key}", item[key]))
+    music = data.get("music")
+    if isinstance(music, str):
+        named.append(("brief.music", music))
+    elif isinstance(music, dict) and isinstance(music.get("file"), str):
+        named.append(("brief.music.file", music["file"]))
+    for field, value in named:
+        if not _inside_project(value):
+            raise ApiError(f"{field}: '{value[:80]}' is outside the project; name a reference "
+                           "of the project or a file inside its folder.", field=field)
+
+
+def submit_brief(backend: ApiBackend, entry: ProjectEntry, body: AssembleRequest) -> Job:
+    """Queue the director's assemble job for the brief (the scene generated, verified,
+    voiced, assembled and rendered by ``aladdin_studio.director``)."""
+    import json
+
+    try:
+        from ..director.brief import parse_brief
+        from ..director.service import submit_brief as director_submit
+    except ImportError:
+        from .operations import not_available
+
+        raise not_available("Assembling from a brief", "aladdin_studio.director") from None
+    from ..timeline.document import ProjectLocation
+
+    location = ProjectLocation.for_path(entry.path)
+    text = body.brief if isinstance(body.brief, str) else json.dumps(body.brief)
+    brief = parse_brief(text, base_dir=location.root, source="brief")
+    _check_brief_files(brief.to_dict())
+    job = director_submit(backend.queue, location.file, brief, preset=body.preset,
+                          publish=body.publish, destination=body.destination)
+    backend.ensure_running()
+    return job
+
+
 def submit_assembly(backend: ApiBackend, entry: ProjectEntry, body: AssembleRequest) -> Job:
     from ..timeline import commands as C
     from ..timeline import schema as S
@@ -71,6 +124,12 @@ def submit_assembly(backend: ApiBackend, entry: ProjectEntry, body: AssembleRequ
     from ..timeline.probe import probe
     from .operations import submit_render
 
+    if (body.brief is None) == (body.clips is None):
+        raise ApiError("Give either clips (with sceneId) or a brief.", field="brief")
+    if body.brief is not None:
+        return submit_brief(backend, entry, body)
+    if body.sceneId is None:
+        raise ApiError("sceneId: the new scene needs a name.", field="sceneId")
     clips = _check(body)
     files = [(c, _media_path(backend, entry, c.clipId, f"clips[{i}].clipId"))
              for i, c in enumerate(clips)]

@@ -91,12 +91,17 @@ class AssembleAudio(_Strict):
 
 
 class AssembleRequest(_Strict):
-    """Design doc 7.2 ``AssembleSceneRequest`` (+ ``preset``, ``webhookUrl``)."""
+    """Design doc 7.2 ``AssembleSceneRequest`` (+ ``preset``, ``webhookUrl``), or a scene
+    ``brief`` for the director (YAML/JSON text or an object; its files are references of the
+    project or paths inside the project folder) with ``publish`` and ``destination``."""
 
-    sceneId: str = Field(min_length=1, max_length=200)
-    clips: list[AssembleClip] = Field(min_length=1, max_length=10)
+    sceneId: str | None = Field(default=None, min_length=1, max_length=200)
+    clips: list[AssembleClip] | None = Field(default=None, min_length=1, max_length=10)
     transitions: list[AssembleTransition] = Field(default_factory=list, max_length=20)
     audio: list[AssembleAudio] = Field(default_factory=list, max_length=20)
+    brief: str | dict | None = Field(default=None)
+    publish: bool | None = None
+    destination: Literal["auto", "r2", "local"] = "auto"
     preset: str | None = Field(default=None, max_length=40)
     webhookUrl: HttpUrl | None = None
 

@@ -325,3 +325,37 @@ def test_a_project_another_program_is_writing_answers_409(api, new_project):
         holder.stdin.close()
         holder.wait(10)
     assert api.client.get(f"/api/v1/projects/{entry.id}/jobs").json()["jobs"] == []
+
+
+def test_assemble_runs_a_brief_through_the_director(api, new_project):
+    pid = new_project().id
+    url = f"/api/v1/projects/{pid}/videos/assemble"
+    brief = {"version": 1, "scene": "From Brief", "size": [320, 180], "fps": 24,
+             "preset": "draft",
+             "shots": [{"name": "One", "method": "text-to-video", "prompt": "a calm lake",
+                        "duration": 1, "quality": "draft"},
+                       {"name": "Two", "method": "text-to-video", "prompt": "a pine forest",
+                        "duration": 1, "quality": "draft"}],
+             "transitions": [{"after": 1, "type": "cut", "duration": 0}]}
+    for bad, field in (({"brief": {**brief, "music": "/etc/passwd"}}, "brief.music"),
+                       ({"brief": {**brief, "transitions": [],
+                                   "shots": [{**brief["shots"][0], "method": "image-to-video",
+                                              "image": "../../x.png"}]}},
+                        "brief.shots[0].image"),
+                       ({"brief": brief, "clips": [{"clipId": "x", "sequence": 1}]},
+                        "brief")):
+        r = api.client.post(url, json=bad)
+        assert r.status_code == 422 and r.json().get("field") == field, r.text
+    r = api.client.post(url, json={"brief": "scene: x\nshots: 3\n"})
+    assert r.status_code == 422 and "problem(s) in the brief" in r.json()["error"]
+    r = api.client.post(url, json={"brief": brief})
+    assert r.status_code == 202, r.text
+    assert r.json()["sceneId"] == "From Brief" and r.json()["estimatedTime"] > 0
+    job = wait_for(lambda: (j := _job(api, pid, r.json()["jobId"]))["status"]
+                   in ("complete", "failed") and j, 180, "the director")
+    assert job["status"] == "complete", job["error"]
+    assert job["type"] == "scene_assembly"
+    scenes = api.client.get(f"/api/v1/projects/{pid}/scenes").json()["scenes"]
+    assert "From Brief" in [s["name"] for s in scenes]
+    doc = api.client.get(job["result"]["url"]).json()  # the scene's render
+    assert doc["type"] == "video" and doc["metadata"]["duration"] > 1.5
