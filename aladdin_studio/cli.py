@@ -11,7 +11,13 @@ import json
 import sys
 from typing import Any
 
-from .cli_args import OneLineParser, number, route_path_to_open, stdio_never_fails_on_names
+from .cli_args import (
+    OneLineParser,
+    command_names,
+    number,
+    route_path_to_open,
+    stdio_never_fails_on_names,
+)
 from .errors import AladdinError
 from .services.describe import describe  # noqa: F401 - ``info``; also imported from here
 from .timeline import schema as S
@@ -176,8 +182,8 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     stdio_never_fails_on_names()
     parser = build_parser()
-    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
-    argv = route_path_to_open(list(sys.argv[1:] if argv is None else argv), commands)
+    argv = route_path_to_open(list(sys.argv[1:] if argv is None else argv),
+                              command_names(parser))
     args = parser.parse_args(argv)
     previous_term = _terminate_like_interrupt(args.command or "open")
     try:

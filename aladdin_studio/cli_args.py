@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-__all__ = ["OneLineParser", "number", "route_path_to_open"]
+__all__ = ["OneLineParser", "command_names", "number", "route_path_to_open",
+           "stdio_never_fails_on_names"]
 
 
 def number(lo: float, hi: float, *, integer: bool = False,
@@ -46,6 +47,12 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} "
                      f"(see {self.prog.split()[0]} --help)\n")
+
+
+def command_names(parser: argparse.ArgumentParser) -> set[str]:
+    """The sub-command names of ``parser`` (argparse keeps them on its sub-parsers action)."""
+    return {name for action in parser._actions
+            if isinstance(action, argparse._SubParsersAction) for name in action.choices}
 
 
 def route_path_to_open(argv: list[str], commands: set[str]) -> list[str]:
