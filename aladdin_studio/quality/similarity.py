@@ -55,7 +55,7 @@ _ORB: cv2.ORB | None = None
 def _orb() -> cv2.ORB:
     global _ORB
     if _ORB is None:
-        _ORB = cv2.ORB_create(nfeatures=1000, scaleFactor=1.2, nlevels=8, fastThreshold=12)
+        _ORB = cv2.ORB_create(nfeatures=600, scaleFactor=1.2, nlevels=8, fastThreshold=12)
     return _ORB
 
 
