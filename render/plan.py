@@ -24,7 +24,7 @@ import opentimelineio as otio
 from aladdin_studio.errors import AladdinError, ErrorKind
 from aladdin_studio.timeline import schema as S
 from aladdin_studio.timeline.layout import layout, track_end
-from aladdin_studio.timeline.subtitles import burn_in_params, scene_cues, subtitle_style
+from aladdin_studio.timeline.subtitle_cues import burn_in_params, scene_cues, subtitle_style
 from aladdin_studio.timeline.titles import TITLE_KIND, title_params
 
 __all__ = [

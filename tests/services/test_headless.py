@@ -46,3 +46,21 @@ def test_the_core_imports_without_qt_gui_or_a_display():
     libs = [lib for lib in seen["libs"] if any(name in lib for name in GUI_LIBS)]
     assert libs == [], f"display libraries loaded: {libs}"
     assert any("libQt6Core" in lib for lib in seen["libs"])  # the probe sees Qt libraries
+
+
+RENDER_PROBE = """
+import importlib, pkgutil, sys
+import aladdin_studio.render as render
+for info in pkgutil.walk_packages(render.__path__, "aladdin_studio.render."):
+    importlib.import_module(info.name)
+print(" ".join(sorted(m for m in sys.modules if m.startswith("PySide6"))))
+"""
+
+
+def test_the_render_engine_imports_no_qt_at_all():
+    """The timeline may use QtCore signals; every module of render/ imports no Qt at all
+    (it reads the document through Qt-free modules such as ``timeline.subtitle_cues``)."""
+    proc = subprocess.run([sys.executable, "-c", RENDER_PROBE], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == []
