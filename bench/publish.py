@@ -1,15 +1,15 @@
 """Publishing throughput and media-collection query latency.
 
-1. A 200 MB render published to a local S3 server (moto's ThreadedMotoServer on 127.0.0.1)
+1. A 200 MB render published to a local S3 server (moto's server on 127.0.0.1, own process)
    by ``R2Store.upload`` (sha256 of the file for the content-hash check, Content-MD5 parts,
    ETag verification) against boto3's own ``upload_file`` with the same TransferConfig and
-   the same client, in the same run, alternating, best of ``RUNS``. Goal: ≥ 0.9× its
+   the same client, in the same run, alternating, median of ``RUNS``. Goal: ≥ 0.9× its
    throughput.
 2. The embedded media collection (SQLite) with 10,000 documents: p95 of the Library's
    queries (project page, character, location, method + min quality, date range, count).
    Goal: p95 < 20 ms.
 
-``python bench/publish.py [--size-mb 200] [--runs 2]``
+``python bench/publish.py [--size-mb 200] [--runs 5]``
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import os
 import random
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,17 +30,24 @@ from pathlib import Path
 MB = 1024 * 1024
 
 
-def _server() -> tuple[object, str]:
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+def _server() -> tuple[subprocess.Popen, str]:
+    """moto's server in its own process (like a remote store: it does not share this
+    process's interpreter lock with the client threads being measured)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    exe = Path(sys.executable).with_name("moto_server")
+    server = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("moto_server did not start") from None
+            time.sleep(0.1)
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -68,6 +76,7 @@ def bench_upload(size_mb: int, runs: int) -> float:
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                  aws_access_key_id="x", aws_secret_access_key="y").create_bucket(Bucket="bench")
     ours: list[float] = []
+    hashing: list[float] = []  # the sha256 pass inside ours
     theirs: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = _file(Path(tmp) / "render.mp4", size_mb * MB)
@@ -76,10 +85,9 @@ def bench_upload(size_mb: int, runs: int) -> float:
                 key = f"projects/bench/scenes/s/{who}-{run}.mp4"
                 t0 = time.perf_counter()
                 if who == "ours":
-                    h = hashlib.sha256()
                     with open(path, "rb") as fh:
-                        while data := fh.read(8 * MB):
-                            h.update(data)
+                        h = hashlib.file_digest(fh, "sha256")
+                    hashing.append(time.perf_counter() - t0)
                     result = store.upload(key, path, sha256=h.hexdigest(),
                                           content_type="video/mp4", metadata={"fps": 24})
                     assert result.parts == size_mb // 16 + (size_mb % 16 > 0)
@@ -90,15 +98,25 @@ def bench_upload(size_mb: int, runs: int) -> float:
                     theirs.append(time.perf_counter() - t0)
                 store.client.delete_object(Bucket="bench", Key=key)  # moto keeps it in RAM
     store.close()
-    server.stop()
-    best_ours, best_theirs = min(ours), min(theirs)
+    server.terminate()
+    server.wait(10)
+    # Medians: on a shared machine single runs swing by ±40 %; alternating order and the
+    # median keep the comparison fair.
+    best_ours, best_theirs = statistics.median(ours), statistics.median(theirs)
     ratio = best_theirs / best_ours
-    print(f"upload {size_mb} MB to moto (16 MB parts, 8 in flight), best of {runs}:")
+    upload_only = best_theirs / statistics.median(
+        o - h for o, h in zip(ours, hashing, strict=True))
+    print(f"upload {size_mb} MB to moto (16 MB parts, 8 in flight), median of {runs}:")
     print(f"  boto3 upload_file : {best_theirs:6.2f} s  {size_mb / best_theirs:7.1f} MB/s")
     print(f"  R2Store.upload    : {best_ours:6.2f} s  {size_mb / best_ours:7.1f} MB/s "
           f"(incl. sha256 of the file, Content-MD5 parts, HEAD checks)")
+    print(f"  runs (s)          : boto3 {' '.join(f'{t:.2f}' for t in theirs)}; ours "
+          f"{' '.join(f'{t:.2f}' for t in ours)} (sha256 pass "
+          f"{' '.join(f'{t:.2f}' for t in hashing)})")
     print(f"  throughput ratio  : {ratio:.2f}x of boto3 (goal >= 0.9)  "
-          f"{'OK' if ratio >= 0.9 else 'BELOW GOAL'}")
+          f"{'OK' if ratio >= 0.9 else 'BELOW GOAL'}; without the sha256 pass "
+          f"{upload_only:.2f}x  (load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs)")
     return ratio
 
 
@@ -171,7 +189,7 @@ def bench_queries(count: int = 10_000, repeat: int = 200) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     os.environ.setdefault("XDG_DATA_HOME", tempfile.mkdtemp(prefix="bench-publish-"))
     bench_upload(args.size_mb, args.runs)
