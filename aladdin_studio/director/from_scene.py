@@ -133,6 +133,10 @@ def brief_from_scene(project: Project, scene: otio.schema.Timeline,
     data["music"] = music
     if sfx:
         data["sfx"] = sfx
+    if dialogue:
+        from ..timeline.subtitles import subtitle_style
+
+        data["subtitles"] = bool(subtitle_style(scene).get("burn_in"))
     data["publish"] = bool(old.get("publish", False))
     if old.get("preset"):
         data["preset"] = old["preset"]

@@ -534,6 +534,10 @@ class AssembleRun:
             after: list[C.Command] = []
             if batch is not None and not failures:
                 parts.append(voice.place_command(p, batch, scene_now))
+                if self.brief.data.get("subtitles", True):
+                    from ..timeline.subtitles import SetSubtitleStyle
+
+                    after.append(SetSubtitleStyle(scene_now, burn_in=True))
             for job_id, effect in zip(sfx_ids, self.brief.sfx, strict=True):
                 if self.store.get(job_id).status == "succeeded":
                     parts.append(voice.sfx_command(p, scene_now, job_id, float(effect["at"])))

@@ -80,6 +80,10 @@ def test_brief_to_rendered_scene_then_rerun_and_missing_image(
     roles = {S.track_role(t).value: len(t.find_clips()) for t in scene.tracks
              if S.is_audio(t)}
     assert roles == {"dialogue": 3, "music": 1, "sfx": 1}
+    from aladdin_studio.timeline.subtitles import scene_cues, subtitle_style
+
+    assert subtitle_style(scene)["burn_in"] is True  # the render is subtitled
+    assert len(scene_cues(scene)) >= 3
     generated = _generation_jobs(queue, job.id)
     assert len(generated) == 5
 
