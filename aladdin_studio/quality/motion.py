@@ -188,7 +188,9 @@ def check_motion(clip: ClipFrames, *, allow_cuts: bool = False,
     peak_rel = div / max(base, 0.02)
     spikes = np.flatnonzero((peak_rel > WARP_RATIO) & (div > WARP_MIN))
     near_cut = {j for c in cuts for j in range(c - 2, c + 3)}  # flow pairs span 2 frames
-    spikes = np.array([i for i in spikes if i not in near_cut and not still[i]], dtype=int)
+    # nor where a freeze ends (the jump back to the moving picture is the freeze's)
+    spikes = np.array([i for i in spikes if i not in near_cut
+                       and not still[max(0, i - 2): i + 1].any()], dtype=int)
     worst = float(peak_rel[spikes].max()) if len(spikes) else 0.0
     metrics["warp_peak_ratio"] = float(peak_rel[1:].max()) if n > 1 else 0.0
     scores["warping"] = grade(worst, 0.0, WARP_RATIO, 3 * WARP_RATIO) if len(spikes) else 1.0
