@@ -10,6 +10,7 @@ step per stage, on the GUI thread, saved), so the result is ordinary clips and t
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,9 @@ class DirectorPanel(QWidget):
         self.save_button.clicked.connect(self.save_dialog)
         self.scene_button.clicked.connect(self.from_scene)
         self.run_button.clicked.connect(self.run)
+        # The director's stages for the project open here land on this editor's undo stack,
+        # whoever queued the job (this dock, the CLI's queue, the in-process API).
+        edits.set_editor(_Bridge(self))
 
     # ------------------------------------------------------------------ the brief
 
@@ -274,7 +278,6 @@ class DirectorPanel(QWidget):
         except AladdinError as exc:
             self.status.setText(f"<span style='color:#e06c4c'>{exc}</span>")
             return None
-        edits.set_editor(self._edit)
         self.job_id = job.id
         self.report = None
         self.report_view.clear()
@@ -290,7 +293,8 @@ class DirectorPanel(QWidget):
         """``director.edits`` bridge: a stage of the job onto the editor's undo stack (on
         the GUI thread) and saved; another project's stages are not ours."""
         location = getattr(self.ctx.project, "location", None)
-        if location is None or str(location.file) != key:
+        automation = getattr(self.ctx, "automation", None)
+        if location is None or str(location.file) != key or automation is None:
             return NotImplemented
 
         def apply(project: Any, push: Any) -> Any:
@@ -303,7 +307,7 @@ class DirectorPanel(QWidget):
             project_io.save(project)
             return command
 
-        return self.ctx.automation.run_edit(apply)
+        return automation.run_edit(apply)
 
     def poll(self) -> None:
         if self.job_id is None:
@@ -329,7 +333,6 @@ class DirectorPanel(QWidget):
     def _stop(self) -> None:
         self._poll.stop()
         self.job_id = None
-        edits.set_editor(None)
         self._update_run()
 
     def _fill_grid(self, shots: list[dict[str, Any]]) -> None:
@@ -390,7 +393,20 @@ class DirectorPanel(QWidget):
         self.report_view.setPlainText("\n".join(lines))
         self.finished.emit(report)
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
-        self._poll.stop()
-        edits.set_editor(None)
-        super().closeEvent(event)
+
+
+class _Bridge:
+    """``director.edits`` editor hook holding the panel weakly (a closed editor's panel
+    takes nothing: the job then edits the project on disk)."""
+
+    def __init__(self, panel: DirectorPanel) -> None:
+        self._panel = weakref.ref(panel)
+
+    def __call__(self, key: str, build: Any) -> Any:
+        panel = self._panel()
+        if panel is None:
+            return NotImplemented
+        try:
+            return panel._edit(key, build)  # noqa: SLF001
+        except RuntimeError:  # the widget is gone (its C++ side deleted)
+            return NotImplemented
