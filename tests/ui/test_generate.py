@@ -355,8 +355,9 @@ def test_main_window_generate_menu_jobs_dock_and_exports(qtbot, tmp_path, sample
     texts = [a.text() for a in menus["&Generate"].actions() if not a.isSeparator()]
     assert texts == ["Text to Video…", "Image to Video…", "First + Last Frame…",
                      "Composite to Video…", "Regenerate Selected Clip…"]
-    voice = [a for a in menus["&Voice"].actions()]
-    assert len(voice) == 1 and not voice[0].isEnabled()
+    voice = [a.text() for a in menus["&Voice"].actions() if not a.isSeparator()]
+    assert "&Character Voices…" in voice and all(
+        a.isEnabled() for a in menus["&Voice"].actions() if a.text() == "&Character Voices…")
 
     next(a for a in menus["&Generate"].actions() if a.text() == "Image to Video…").trigger()
     dialog = next(w for w in QApplication.topLevelWidgets()
