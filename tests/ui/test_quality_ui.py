@@ -98,3 +98,64 @@ def test_right_click_verify_rechecks_with_the_recorded_parameters(qtbot, editor)
     again = verified(qtbot, clip, before=first)
     assert again["passed"] is False and again["params"]["expected_duration"] == 2.0
     assert again["overallQuality"] == pytest.approx(first["overallQuality"], abs=1e-6)
+
+
+def test_in_the_editor_a_frozen_generation_is_badged_and_regenerated_once(qtbot, tmp_path,
+                                                                           sample_project):
+    """A still picture animated by the local provider without texture is a frozen shot: the
+    controller lands it with its failing report (red badge), the clip is regenerated once
+    with the motion hint, and both takes stay on the clip."""
+    import opentimelineio as otio
+    from PIL import Image
+
+    from aladdin_studio.config import Settings
+    from aladdin_studio.generation import placement
+    from aladdin_studio.generation.providers.local import LocalProvider
+    from aladdin_studio.generation.request import GenerationRequest
+    from aladdin_studio.jobs import JobStore, make_huey
+    from aladdin_studio.ui.generation_controller import GenerationController
+
+    settings = Settings(provider="local")
+    ctx = EditorContext(project_io.load(sample_project), settings=settings)
+    controller = GenerationController(
+        ctx, store=JobStore(tmp_path / "jobs.sqlite3"),
+        huey=make_huey(settings, path=tmp_path / "queue.sqlite3"),
+        provider_factory=lambda name: LocalProvider(tmp_path / "renders", short_side=180),
+        poll_ms=50, queue_options={"poll_interval": 0.02, "backoff_base": 0.01},
+        consumer_options={"tick": 0.05})
+    ctx.generation = controller
+    timeline = TimelineWidget(ctx, previews=False)
+    qtbot.addWidget(timeline)
+    try:
+        still = tmp_path / "grey.png"
+        Image.new("RGB", (640, 360), (120, 120, 120)).save(still)
+        request = GenerationRequest("image-to-video", "a quiet grey wall", image=still,
+                                    duration=2.0, seed=3)
+        track = next(t for t in ctx.scene.tracks if t.name == "V1")
+        end = ctx.duration_frames
+        first = controller.submit(request, ctx.scene, track, end)
+        clip = next(c for c in track if isinstance(c, otio.schema.Clip)
+                    and placement.generation_job(c) == first.id)
+        qtbot.waitUntil(lambda: not placement.is_placeholder(clip), timeout=60_000)
+        report = clip_report(clip)
+        assert report["passed"] is False
+        assert any("picture frozen" in i for i in report["issues"])
+        item = item_for(timeline, clip)
+        qtbot.waitUntil(lambda: item.quality is not None and item.quality[0] is False,
+                        timeout=5000)
+        record = placement.generation_record(clip)
+        assert record["quality_retries"] == 1
+        second_id = record["quality_retry_job"]
+        assert second_id != first.id
+        retry = controller.store.get(second_id)
+        assert "Continuous natural motion" in retry.payload["prompt"]
+        qtbot.waitUntil(lambda: len(clip.media_references()) == 2, timeout=60_000)
+        qtbot.wait(300)  # a few more polls: no third generation
+        assert [j.id for j in controller.store.list(limit=10)
+                if j.kind == "generation"] == [second_id, first.id]
+        assert placement.generation_record(clip)["quality_retries"] == 1
+        assert {k: clip_report(clip, k)["passed"] for k in clip.media_references()} == \
+            {"take1": False, "take2": False}  # still frozen: both kept, both marked
+    finally:
+        controller.close()
+        ctx.close()
