@@ -13,6 +13,9 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
 
 __all__ = ["RelatedBox"]
 
+# One worker thread for every instance (editors and tests create many; lookups are short).
+_POOL = ThreadPoolExecutor(1, thread_name_prefix="brain")
+
 ROWS = (("depicts", "Depicts"), ("set_in", "Set in"), ("references", "References"),
         ("scenes", "Scenes"), ("voices", "Voices"), ("take_of", "Replaced take"))
 
@@ -29,7 +32,7 @@ class RelatedBox(QGroupBox):
         self.setObjectName("inspector-related")
         self.ctx = ctx
         self._brain = brain
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="brain")
+        self._pool = _POOL
         self._relay = _Relay()
         self._relay.related.connect(self._show)
         self._token = 0
@@ -85,4 +88,4 @@ class RelatedBox(QGroupBox):
         self.shown.emit(found)
 
     def close_pool(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._token += 1  # results still queued for this widget are dropped

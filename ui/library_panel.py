@@ -31,6 +31,9 @@ from .timeline_view.drops import media_mime
 
 __all__ = ["LibraryPanel"]
 
+# One worker thread for every instance (editors and tests create many; lookups are short).
+_POOL = ThreadPoolExecutor(1, thread_name_prefix="library")
+
 THUMB = QSize(128, 72)
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 METHODS = ("", "text-to-video", "image-to-video", "first-last-frame", "composite-to-video",
@@ -60,7 +63,7 @@ class LibraryPanel(QWidget):
         self.ctx = ctx
         self._settings = settings
         self._repo = repo
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="library")
+        self._pool = _POOL
         self._relay = _Relay()
         self._relay.results.connect(self._show)
         self._relay.thumbnail.connect(self._on_thumbnail)
@@ -219,6 +222,6 @@ class LibraryPanel(QWidget):
         return not self.results.item(row).icon().isNull()
 
     def close_pool(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._token += 1  # results still queued for this widget are dropped
         if self._repo is not None:
             self._repo.close()

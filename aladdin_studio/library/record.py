@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,12 +57,25 @@ def project_id(project: Project) -> str:
     return hashlib.sha256(where.encode()).hexdigest()[:12]
 
 
+_HASHES: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256
+_HASHES_MAX = 4096
+
+
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file, remembered while its size and modification time stay the same
+    (the Inspector asks again at every selection)."""
+    st = os.stat(path)
+    key = (str(Path(path).absolute()), st.st_size, st.st_mtime_ns)
+    if (known := _HASHES.get(key)) is not None:
+        return known
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while data := fh.read(chunk):
             h.update(data)
-    return h.hexdigest()
+    if len(_HASHES) >= _HASHES_MAX:
+        _HASHES.clear()
+    _HASHES[key] = h.hexdigest()
+    return _HASHES[key]
 
 
 def content_media_id(project: str, sha256: str) -> str:
