@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import AladdinError, ErrorKind
 from .clarity import check_clarity
 from .consistency import (
     DnnEmbeddingScorer,
@@ -41,8 +42,8 @@ if TYPE_CHECKING:
     from ..generation.registry import ModelEntry
     from ..generation.request import GenerationRequest
 
-__all__ = ["DEFAULT_WEIGHTS", "VerifyParams", "params_for_request", "parse_weights",
-           "verify_video"]
+__all__ = ["DEFAULT_WEIGHTS", "ReferenceError", "VerifyParams", "apply_settings",
+           "params_for_request", "parse_weights", "verify_video"]
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "duration": 1.0, "resolution": 1.0, "fps": 0.5, "bitrate": 0.5,
@@ -211,16 +212,24 @@ def params_for_request(request: GenerationRequest, model: ModelEntry | None = No
     return params
 
 
+class QualitySettingError(AladdinError):
+    """A quality setting (weights) cannot be used."""
+
+    kind = ErrorKind.INVALID_INPUT
+    retryable = False
+
+
 def apply_settings(params: VerifyParams, settings: Any) -> VerifyParams:
     """Weights, threshold and the embedding model from ``settings`` (a config.Settings)."""
     if settings is None:
         return params
     text = getattr(settings, "quality_weights", "") or ""
-    params.weights = parse_weights(text)
+    try:
+        params.weights = parse_weights(text)
+    except ValueError as exc:
+        raise QualitySettingError(f"Setting quality_weights ({text!r}): {exc}.") from None
     params.threshold = float(getattr(settings, "quality_threshold", THRESHOLD) or THRESHOLD)
     model = getattr(settings, "quality_embedding_model", "") or ""
     params.embedding_model = Path(model) if model else None
     return params
 
-
-__all__ += ["ReferenceError", "apply_settings"]

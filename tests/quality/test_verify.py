@@ -54,10 +54,15 @@ def test_settings_set_weights_threshold_and_reject_bad_weights():
     params = params_for_request(GenerationRequest("text-to-video", "x"), settings=settings)
     assert params.weights["motion-quality"] == 4 and params.weights["duration"] == 0
     assert params.threshold == 0.8
-    with pytest.raises(ValueError, match="unknown quality check 'speed'"):
+    with pytest.raises(ValueError, match="unknown quality check .speed."):
         parse_weights("speed=2")
     with pytest.raises(ValueError):
         parse_weights("duration=-1")
+    from aladdin_studio.quality.verify import QualitySettingError
+
+    with pytest.raises(QualitySettingError, match="Setting quality_weights"):
+        params_for_request(GenerationRequest("text-to-video", "x"),
+                           settings=Settings(quality_weights="speed=2"))
 
 
 def test_weights_change_the_overall_score(verified, labelled):
