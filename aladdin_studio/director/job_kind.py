@@ -499,12 +499,14 @@ class AssembleRun:
         from .assembly import audio_command, director_scene, music_command, shot_starts
         from .edits import apply_stage, read_project
 
+        voice = VoiceService(self.queue, self.ctx.settings)
+        if any(c.get("voice") for c in self.brief.characters) and self.brief.dialogue:
+            apply_stage(self.project, lambda p: self._cast(p, voice.provider_name))
         project = read_project(self.project)
         scene = director_scene(project, self.brief.scene)
         if scene is None:
             raise DirectorError(f"The scene '{self.brief.scene}' is gone from the project.")
         starts = shot_starts(scene)
-        voice = VoiceService(self.queue, self.ctx.settings)
         sub = self.state.setdefault("subjobs", {})
         batch = None
         if self.brief.dialogue:
@@ -565,6 +567,31 @@ class AssembleRun:
                                [f for f in failures if "line" in f] else 0,
                                "music": music is not None, "sfx": len(sfx_ids),
                                "failures": failures}
+
+    def _cast(self, project: Any, provider: str) -> Any:
+        """The brief's voices on the project's characters (one step "Director: Cast")."""
+        from dataclasses import replace
+
+        from ..timeline import commands as C
+        from ..voice.library import find_character, new_character, set_character_command
+        from ..voice.profiles import VoiceProfile
+
+        commands = []
+        for entry in self.brief.characters:
+            if not entry.get("voice"):
+                continue
+            profile = VoiceProfile(entry["name"], description=entry.get("description", ""),
+                                   provider=provider, voice_id=entry["voice"])
+            existing = find_character(project, entry["name"])
+            if existing is not None and existing.voice is not None and \
+                    (existing.voice.voice_id, existing.voice.provider) == \
+                    (entry["voice"], provider):
+                continue
+            character = new_character(entry["name"], entry.get("description", ""),
+                                      voice=profile) if existing is None else \
+                replace(existing, voice=profile)
+            commands.append(set_character_command(project, character))
+        return C.Macro("Director: Cast Voices", commands) if commands else None
 
     # --- 6. render --------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from aladdin_studio.director.service import submit_brief
 
 BRIEF = """scene: Retry
 size: [320, 180]
+characters:
+  - {name: Sam, voice: "en-gb+m3@40/150"}
 shots:
   - {name: Walk, prompt: A walk in the park, duration: 2, quality: draft, seed: 5}
   - {name: Bench, method: image-to-video, prompt: The bench, image: media/bench.jpg,
@@ -74,7 +76,9 @@ def test_failing_shots_are_retried_and_each_stage_is_one_undo_step(
     for j in retries:  # another seed, and the report's hints when it had any
         assert j.payload["seed"] != firsts[j.info["director"]["shot"]].payload["seed"]
     # two stages, two undo steps; every take kept on the clips
-    assert pushed == ["Director: Assemble Retry", "Director: Audio"]
+    assert pushed == ["Director: Assemble Retry", "Director: Cast Voices", "Director: Audio"]
+    assert any(j.payload["request"].get("voice", {}).get("voice_id") == "en-gb+m3@40/150"
+               for j in queue.store.list(limit=10, kind="voice"))
     scene = project.scene("Retry")
     video = [t for t in scene.tracks if not S.is_audio(t)][0]
     assert [len(c.media_references()) for c in video.find_clips()] == [2, 2]
@@ -82,6 +86,7 @@ def test_failing_shots_are_retried_and_each_stage_is_one_undo_step(
              if S.is_audio(t)}
     assert audio["dialogue"] == 1 and audio["sfx"] == 1
     stack.undo()  # the audio stage goes as one step
+    stack.undo()  # and the cast
     scene = project.scene("Retry")
     assert all(len(t.find_clips()) == 0 for t in scene.tracks if S.is_audio(t))
     stack.undo()  # then the whole assembly
