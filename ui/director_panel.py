@@ -132,7 +132,7 @@ class DirectorPanel(QWidget):
         col2.addWidget(self.grid, 2)
         col2.addWidget(QLabel("Report"))
         col2.addWidget(self.report_view, 1)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        split = QSplitter(Qt.Orientation.Vertical)  # fits the narrow dock column
         split.addWidget(left)
         split.addWidget(right)
         layout = QVBoxLayout(self)
@@ -259,7 +259,6 @@ class DirectorPanel(QWidget):
     def run(self) -> str | None:
         """Save the project, queue the assemble job, start following it."""
         from aladdin_studio.director.service import submit_brief
-        from aladdin_studio.timeline import project_io
 
         brief = self.check()
         project = self.ctx.project
@@ -270,7 +269,7 @@ class DirectorPanel(QWidget):
                                 "media folder.")
             return None
         try:
-            project_io.save(project)
+            self.ctx.session.save()
             job = submit_brief(self.queue, project.location.file, brief,
                                brief_file=self.brief_file,
                                publish=self.publish.isChecked(),
@@ -298,13 +297,11 @@ class DirectorPanel(QWidget):
             return NotImplemented
 
         def apply(project: Any, push: Any) -> Any:
-            from aladdin_studio.timeline import project_io
-
             command = build(project)
             if command is None:
                 return None
             push(command)
-            project_io.save(project)
+            self.ctx.session.save()
             return command
 
         return automation.run_edit(apply)

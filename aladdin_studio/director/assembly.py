@@ -150,7 +150,8 @@ def assemble_command(project: Project, brief: Brief, shots: list[ShotMedia], *,
         left = clips[t["after"] - 1]
         commands.append(C.AddTransition(left, t["type"], float(t["duration"])))
     commands.append(_SetMeta(lambda: add.scene, DIRECTOR_KEY,
-                             {"brief": brief.to_dict(), "job_id": job_id}))
+                             {"brief": brief.to_dict(), "base_dir": str(brief.base_dir),
+                              "job_id": job_id}))
     macro = C.Macro(f"Director: Assemble {brief.scene}", commands)
     macro.enforce_clip_limit = True
     macro.clips = clips  # type: ignore[attr-defined]

@@ -37,6 +37,26 @@ def _request_of(clip: otio.schema.Clip) -> dict[str, Any] | None:
     return None
 
 
+def _rebased(brief: dict[str, Any], old_base: str | None, base: Path) -> dict[str, Any]:
+    """The stored brief with its relative file names made relative to ``base``."""
+    if not old_base or not brief:
+        return dict(brief)
+    old = Path(old_base)
+
+    def move(value: Any) -> Any:
+        if not isinstance(value, str) or Path(value).is_absolute():
+            return value
+        return _rel(old / value, base) if (old / value).exists() else value
+
+    out = dict(brief)
+    for table in ("characters", "locations"):
+        out[table] = [{**e, "reference": move(e["reference"])} if e.get("reference") else e
+                      for e in brief.get(table, [])]
+    out["shots"] = [{**s, **{k: move(s[k]) for k in ("image", "first_frame", "last_frame")
+                             if s.get(k)}} for s in brief.get("shots", [])]
+    return out
+
+
 def _rel(path: str | Path, base: Path) -> str:
     path = Path(path)
     try:
@@ -50,7 +70,8 @@ def brief_from_scene(project: Project, scene: otio.schema.Timeline,
     """The brief of ``scene`` as it is on the timeline (files relative to ``base_dir``)."""
     base = Path(base_dir or Path.cwd()).absolute()
     rate = S.scene_rate(scene)
-    old = (S.get(scene, DIRECTOR_KEY) or {}).get("brief") or {}
+    made = S.get(scene, DIRECTOR_KEY) or {}
+    old = _rebased(made.get("brief") or {}, made.get("base_dir"), base)
     old_shots = old.get("shots") or []
     video = next((t for t in scene.tracks if not S.is_audio(t)), None)
     if video is None:

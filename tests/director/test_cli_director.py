@@ -70,6 +70,8 @@ def test_assemble_wait_json_then_brief_from_the_scene(
     assert (out_file.parent / brief.shots[1]["image"]).resolve() == \
         (small_brief.parent / "media" / "bench.jpg").resolve()
     assert brief.transitions == [{"after": 1, "type": "dissolve", "duration": 0.5}]
+    # the character's reference, named relative to the first brief, now resolves from here
+    assert brief.path(brief.characters[0]["reference"]).is_file()
     assert [(d["character"], d["text"], d["shot"]) for d in brief.dialogue] == \
         [("Sarah", "Hello there.", 2)]
 
