@@ -11,6 +11,8 @@ in ``X-Amz-Credential`` by the S3 protocol's design, never the secret key).
 from __future__ import annotations
 
 import json
+import re
+from pathlib import PurePath, PureWindowsPath
 from typing import Any
 
 import opentimelineio as otio
@@ -18,7 +20,7 @@ import opentimelineio as otio
 from ..library.record import quality_score
 from ..timeline import schema as S
 
-__all__ = ["FORMAT", "VERSION", "build_manifest", "provenance_rows"]
+__all__ = ["FORMAT", "VERSION", "build_manifest", "local_paths_to_names", "provenance_rows"]
 
 FORMAT = "aladdin-publish-manifest"
 VERSION = 1
@@ -33,6 +35,21 @@ def _reference_name(project: Any, ref_id: str | None) -> str | None:
     return entry.get("name") if entry else None
 
 
+_ABSOLUTE = re.compile(r"^(/|[A-Za-z]:[\\/]|\\\\)")
+
+
+def local_paths_to_names(value: Any) -> Any:
+    """``value`` with absolute local paths cut to their file names: a published manifest
+    says which file went in (and its sha256 beside it), not where this machine keeps it."""
+    if isinstance(value, dict):
+        return {k: local_paths_to_names(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [local_paths_to_names(v) for v in value]
+    if isinstance(value, str) and _ABSOLUTE.match(value) and "://" not in value:
+        return PurePath(value).name if "/" in value else PureWindowsPath(value).name
+    return value
+
+
 def provenance_rows(project: Any, scene: otio.schema.Timeline) -> list[dict[str, Any]]:
     """One row per clip whose active take was generated (video, dialogue, sfx)."""
     rows = []
@@ -45,7 +62,7 @@ def provenance_rows(project: Any, scene: otio.schema.Timeline) -> list[dict[str,
                 continue
             row = {"clip": clip.name, "clipId": S.get(clip, "id"), "track": track.name,
                    "role": S.get(track, "role"), "take": clip.active_media_reference_key,
-                   "mediaId": prov.get("job_id"), "provenance": prov,
+                   "mediaId": prov.get("job_id"), "provenance": local_paths_to_names(prov),
                    "characterName": _reference_name(project, prov.get("character_reference")),
                    "locationName": _reference_name(project, prov.get("location_reference"))}
             report = S.get(clip, "quality") or prov.get("quality") or prov.get("quality_report")
@@ -107,5 +124,5 @@ def build_manifest(project: Any, scene: otio.schema.Timeline, project_id: str, s
         "render": render,
         "files": files,
         "provenance": provenance_rows(project, scene),
-        "otio": _rewritten_scene(project, scene, urls),
+        "otio": local_paths_to_names(_rewritten_scene(project, scene, urls)),
     }

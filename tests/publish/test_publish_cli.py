@@ -109,6 +109,9 @@ def test_publish_local_then_r2_and_query_by_character_and_location(
     assert keys == {f["key"] for f in pub["files"]} | {pub["manifest"]["key"]}
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=pub["manifest"]["key"])["Body"]
                           .read())
+    assert str(tmp_path) not in json.dumps(manifest)  # no local paths leave the machine
+    assert manifest["provenance"][0]["provenance"]["inputs"]["character_ref"]["path"] == \
+        face.name
     r2_clip = next(f for f in manifest["files"] if f["kind"] == "media")
     assert r2_clip["url"].startswith(f"{s3_server}/{bucket}/projects/{pid}/videos/")
     assert "X-Amz-Expires=" in r2_clip["url"] and r2_clip["urlExpiresAt"]
