@@ -335,9 +335,10 @@ class AssembleRun:
     def _submit_shot(self, shot: _Shot, request: Any, attempt: int) -> Job:
         from ..generation.job_kind import Placement
 
+        # a retry's request differs (hints, seed), so the result cache never hands back
+        # the failing take, and a re-run of the brief reuses the retries too
         job = self.submit(request, self._tag("shot", shot=shot.index, attempt=attempt),
-                          Placement(scene=self.brief.scene, track="V1"),
-                          new_take=attempt > 1)
+                          Placement(scene=self.brief.scene, track="V1"))
         # no placeholder clip waits for it: the director places it (and records it in the
         # library) in the assemble step, so nothing lands it into the bin meanwhile
         self.store.update(job.id, take_applied=True)

@@ -69,7 +69,7 @@ def test_failing_shots_are_retried_and_each_stage_is_one_undo_step(
     assert sum("still fails its quality check after 2" in i for i in report["issues"]) == 2
     retries = [j for j in queue.store.list(limit=50, kind="generation")
                if j.info["director"]["attempt"] == 2]
-    assert len(retries) == 2 and all(j.new_take for j in retries)
+    assert len(retries) == 2 and not any(j.cached_from for j in retries)
     firsts = {j.info["director"]["shot"]: j for j in queue.store.list(limit=50,
                                                                       kind="generation")
               if j.info["director"]["attempt"] == 1}
