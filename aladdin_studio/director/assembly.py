@@ -83,8 +83,9 @@ def director_scene(project: Project, name: str) -> otio.schema.Timeline | None:
     return next((s for s in project.scenes if s.name == name), None)
 
 
-def _shot_clip(project: Project, shot: ShotMedia, rate: float) -> otio.schema.Clip:
-    from ..timeline.media import reference_for
+def _shot_clip(project: Project, shot: ShotMedia, rate: float,
+               bin_entries: list[dict[str, Any]]) -> otio.schema.Clip:
+    from ..timeline.media import bin_entry, reference_for
     from ..timeline.probe import probe
 
     frames = max(1, S.seconds_to_frames(shot.seconds, rate))
@@ -94,6 +95,7 @@ def _shot_clip(project: Project, shot: ShotMedia, rate: float) -> otio.schema.Cl
         ref = reference_for(project, take.path, info, rate, take.provenance)
         ref.name = take.name
         refs[f"take{n}"] = ref
+        bin_entries.append({**bin_entry(project, take.path, info), "name": take.name})
     first = refs["take1"]
     available = first.available_range
     if available is not None:
@@ -139,8 +141,9 @@ def assemble_command(project: Project, brief: Brief, shots: list[ShotMedia], *,
         commands.append(Deferred("Rename", lambda p: C.RenameItem(add.scene, brief.scene)))
     rate = fps
     clips: list[otio.schema.Clip] = []
+    entries: list[dict[str, Any]] = []  # every take in the media bin, as generation does
     for shot in shots:
-        clip = _shot_clip(project, shot, rate) if shot.takes else _slate(shot, rate)
+        clip = _shot_clip(project, shot, rate, entries) if shot.takes else _slate(shot, rate)
         clips.append(clip)
         commands.append(Deferred("Append", lambda p, c=clip: C.AppendClip(
             next(t for t in add.scene.tracks if not S.is_audio(t)), c)))
@@ -149,6 +152,9 @@ def assemble_command(project: Project, brief: Brief, shots: list[ShotMedia], *,
             continue
         left = clips[t["after"] - 1]
         commands.append(C.AddTransition(left, t["type"], float(t["duration"])))
+    from ..generation.commands import AppendProjectEntry
+
+    commands += [AppendProjectEntry("bin", e, "Director", unique="url") for e in entries]
     commands.append(_SetMeta(lambda: add.scene, DIRECTOR_KEY,
                              {"brief": brief.to_dict(), "base_dir": str(brief.base_dir),
                               "job_id": job_id}))

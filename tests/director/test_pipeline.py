@@ -75,6 +75,10 @@ def test_brief_to_rendered_scene_then_rerun_and_missing_image(
     clips = [c for c in video.find_clips()]
     assert len(clips) == 5 and not any(is_title(c) for c in clips)
     assert all(len(c.media_references()) == 1 for c in clips)
+    from aladdin_studio.timeline.media import bin_entries
+
+    bin_urls = {e["url"] for e in bin_entries(project)}
+    assert all(c.media_reference.target_url in bin_urls for c in clips)  # in the bin too
     transitions = [t for t in video if t.schema_name() == "Transition"]
     assert [S.transition_kind(t).value for t in transitions] == ["dissolve", "fade", "wipe"]
     roles = {S.track_role(t).value: len(t.find_clips()) for t in scene.tracks
