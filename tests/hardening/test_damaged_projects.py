@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import io
 import os
+import resource
 import signal
 import stat
 import subprocess
@@ -107,13 +108,16 @@ def test_as_real_processes(corpus, tmp_path, name):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     for argv in (["info", str(bundle)],
                  ["render", str(bundle), "-o", str(tmp_path / "o.mp4"), "--preset", "draft"]):
-        start = time.monotonic()
+        before_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run([sys.executable, "-m", "aladdin_studio.cli", *argv],
                               capture_output=True, text=True, env=env, timeout=30)
-        took = time.monotonic() - start
+        after_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # CPU time, not wall time: on a loaded machine starting Python alone can take 5 s
+        took = (after_cpu.ru_utime - before_cpu.ru_utime) + (after_cpu.ru_stime
+                                                             - before_cpu.ru_stime)
         assert proc.returncode == 2, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-        assert took < LIMIT_S, f"{argv[0]} took {took:.1f} s"
+        assert took < LIMIT_S, f"{argv[0]} used {took:.1f} s of CPU"
     assert fingerprint(bundle / "project.otio") == before
     assert not (tmp_path / "o.mp4").exists()
 

@@ -70,7 +70,8 @@ def test_identical_versions_are_backed_up_once(sample_project):
         return len(list((sample_project / "backups").glob("*.otio")))
 
     project = project_io.load(sample_project)
-    project_io.save(project)  # keeps the version on disk (unless it is already kept)
+    project_io.save(project)  # the version on disk is kept (unless it already is) ...
+    project_io.save(project)  # ... and so is this one, once
     kept = count()
     for _ in range(3):  # saves of an unchanged project (what killed saves repeat)
         project_io.save(project)
