@@ -324,6 +324,10 @@ class DirectorPanel(QWidget):
             report = state.get("report")
             if report:
                 self.show_report(report, state.get("report_path"))
+                scene = next((sc for sc in self.ctx.project.scenes
+                              if sc.name == report.get("scene")), None)
+                if scene is not None:  # show what was made
+                    self.ctx.set_scene(scene)
             else:
                 self.report_view.setPlainText(f"{job.status}: {job.error_message or ''}")
 

@@ -73,6 +73,7 @@ def test_director_panel_runs_a_brief_live(qtbot: Any, director_project: Path,
     assert panel.grid.item(0, 1).text() == "done" and panel.grid.item(1, 5).text() == "1"
     assert panel.grid.cellWidget(0, 3).pixmap() is not None  # a thumbnail
     assert "COMPLETE" in panel.report_view.toPlainText()
+    assert window.ctx.scene.name == "Panel Scene"  # the timeline shows what was made
     # one undo step per stage on the editor's own stack; ordinary clips and takes
     texts = [window.ctx.stack.text(i) for i in range(steps_before, window.ctx.stack.count())]
     assert texts == ["Director: Assemble Panel Scene", "Director: Audio"]
