@@ -7,6 +7,7 @@ Everything here works on BGR ``uint8`` arrays; no file access.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,14 +50,15 @@ class Similarity:
     ssim: float | None
 
 
-_ORB: cv2.ORB | None = None
+_LOCAL = threading.local()  # one detector per thread (verifications run concurrently)
 
 
 def _orb() -> cv2.ORB:
-    global _ORB
-    if _ORB is None:
-        _ORB = cv2.ORB_create(nfeatures=600, scaleFactor=1.2, nlevels=8, fastThreshold=12)
-    return _ORB
+    orb = getattr(_LOCAL, "orb", None)
+    if orb is None:
+        orb = _LOCAL.orb = cv2.ORB_create(nfeatures=600, scaleFactor=1.2, nlevels=8,
+                                          fastThreshold=12)
+    return orb
 
 
 def _lab_hist(bgr: np.ndarray, mask: np.ndarray | None) -> np.ndarray:

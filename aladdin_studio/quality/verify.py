@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,50 +127,60 @@ def verify_video(path: str | Path, params: VerifyParams | None = None, *,
     report(0.05, "Decoding")
     clip = decode_clip(path)
     timings = {"decode_s": clip.decode_s}
-    checks: list[QualityCheck] = []
 
-    def timed(name: str, fn: Callable[[], QualityCheck]) -> None:
+    def timed(into: list[QualityCheck], times: dict[str, float], name: str,
+              fn: Callable[[], QualityCheck]) -> QualityCheck:
         t = time.perf_counter()
-        checks.append(fn())
-        timings[f"{name}_s"] = time.perf_counter() - t
+        check = fn()
+        into.append(check)
+        times[f"{name}_s"] = time.perf_counter() - t
+        return check
 
-    report(0.4, "Checking duration, size and frame rate")
-    t = time.perf_counter()
-    signals = motion_signals(clip) if wanted & {"motion-quality", "fps"} else None
-    timings["signals_s"] = time.perf_counter() - t
-    if "duration" in wanted:
-        timed("duration", lambda: check_duration(clip, params.expected_duration,
-                                                 params.max_duration))
-    if "resolution" in wanted:
-        timed("resolution", lambda: check_resolution(clip, params.aspect,
-                                                     params.min_short_side, params.tier))
-    if "fps" in wanted:
-        timed("fps", lambda: check_fps(clip, params.expected_fps,
+    def sampled() -> tuple[list[QualityCheck], QualityCheck | None, dict[str, float]]:
+        """The checks of the sampled colour frames (consistency, start/end, clarity): run
+        beside the per-frame motion analysis (OpenCV releases the GIL: two cores work)."""
+        out: list[QualityCheck] = []
+        times: dict[str, float] = {}
+        t = time.perf_counter()
+        feats = frame_features(clip) if (characters or location) else None
+        times["features_s"] = time.perf_counter() - t
+        if characters:
+            timed(out, times, "character", lambda: check_consistency(
+                "character-consistency", clip, characters, feats, embedder))
+        if location:
+            timed(out, times, "location", lambda: check_consistency(
+                "location-consistency", clip, location, feats, embedder))
+        if "start-end-frames" in wanted and (first is not None or last is not None):
+            timed(out, times, "start_end", lambda: check_start_end(clip, first, last))
+        clarity = None
+        if wanted & {"visual-clarity", "bitrate"}:
+            clarity = timed([], times, "clarity", lambda: check_clarity(clip, first))
+        return out, clarity, times
+
+    report(0.4, "Checking consistency, motion and clarity")
+    technical: list[QualityCheck] = []
+    with ThreadPoolExecutor(1, "verify-samples") as pool:
+        pending = pool.submit(sampled)
+        t = time.perf_counter()
+        signals = motion_signals(clip) if wanted & {"motion-quality", "fps"} else None
+        timings["signals_s"] = time.perf_counter() - t
+        if "duration" in wanted:
+            technical.append(check_duration(clip, params.expected_duration,
+                                            params.max_duration))
+        if "resolution" in wanted:
+            technical.append(check_resolution(clip, params.aspect, params.min_short_side,
+                                              params.tier))
+        if "fps" in wanted:
+            technical.append(check_fps(clip, params.expected_fps,
                                        signals["diff"] if signals else None))
-    report(0.55, "Checking consistency")
-    t = time.perf_counter()
-    feats = frame_features(clip) if (characters or location) else None
-    timings["features_s"] = time.perf_counter() - t
-    if characters:
-        timed("character", lambda: check_consistency("character-consistency", clip,
-                                                     characters, feats, embedder))
-    if location:
-        timed("location", lambda: check_consistency("location-consistency", clip, location,
-                                                    feats, embedder))
-    if "start-end-frames" in wanted and (first is not None or last is not None):
-        timed("start_end", lambda: check_start_end(clip, first, last))
-    report(0.75, "Checking motion")
-    if "motion-quality" in wanted:
-        timed("motion", lambda: check_motion(clip, allow_cuts=params.allow_cuts,
-                                             signals=signals))
-    report(0.9, "Checking clarity")
-    clarity = None
-    if "visual-clarity" in wanted or "bitrate" in wanted:
-        t = time.perf_counter()
-        clarity = check_clarity(clip, first)
-        timings["clarity_s"] = time.perf_counter() - t
-        if "visual-clarity" in wanted:
-            checks.append(clarity)
+        motion = check_motion(clip, allow_cuts=params.allow_cuts, signals=signals) \
+            if "motion-quality" in wanted else None
+        report(0.75, "Checking consistency and clarity")
+        consistency, clarity, sample_times = pending.result()
+    timings.update(sample_times)
+    checks = [*technical, *consistency, *([motion] if motion else [])]
+    if clarity is not None and "visual-clarity" in wanted:
+        checks.append(clarity)
     if "bitrate" in wanted:
         block = clarity.metrics.get("blockiness") if clarity else None
         checks.append(check_bitrate(clip, block))

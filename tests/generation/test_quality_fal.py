@@ -107,8 +107,9 @@ def test_a_frozen_generation_is_failed_regenerated_once_and_verify_agrees(
 
     # the landed take's media document carries the score (the library package)
     from aladdin_studio.library.backends import open_media
-    from aladdin_studio.library.record import clip_media
+    from aladdin_studio.library.record import clip_media, wait_for_records
 
+    wait_for_records()  # the library records a landed take off the calling thread
     repo = open_media(settings)
     try:
         doc = repo.get(clip_media(project, clip).media_id)
