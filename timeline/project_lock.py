@@ -101,6 +101,8 @@ class _Held:
     fd: int
     count: int
     info: dict
+    project_file: Path
+    made_folder: bool  # the lock made the bundle/data folder: undo that if no project came
 
 
 _held: dict[Path, _Held] = {}
@@ -135,6 +137,13 @@ class ProjectLock:
                 os.ftruncate(held.fd, 0)
             except OSError:
                 pass
+            if held.made_folder and not held.project_file.exists():
+                # `import typo.aladdin ...` must not leave an empty bundle behind
+                self.path.unlink(missing_ok=True)
+                try:
+                    self.path.parent.rmdir()
+                except OSError:
+                    pass
             os.close(held.fd)  # closing the last descriptor releases the flock
 
     def __enter__(self) -> ProjectLock:
@@ -166,6 +175,7 @@ def acquire(location: ProjectLocation | str | Path, holder: str, *,
         if held is not None:
             held.count += 1
             return ProjectLock(key, held.info)
+    made_folder = not path.parent.exists()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -198,5 +208,5 @@ def acquire(location: ProjectLocation | str | Path, holder: str, *,
     except OSError:
         pass  # the lock holds even if its note could not be written (full disk)
     with _held_guard:
-        _held[key] = _Held(fd, 1, info)
+        _held[key] = _Held(fd, 1, info, loc.file, made_folder)
     return ProjectLock(key, info)

@@ -83,3 +83,20 @@ def test_reentrant_in_one_process_and_released_with_the_last_handle(tmp_path):
     assert L.holder_of(project) is None
     with L.acquire(project, "x", wait_s=0):
         pass
+
+
+def test_a_lock_on_a_missing_project_leaves_no_folder(tmp_path, capsys):
+    from aladdin_studio.cli import main
+
+    with L.acquire(tmp_path / "Typo.aladdin", "aladdin-studio import"):
+        assert (tmp_path / "Typo.aladdin" / L.LOCK_NAME).exists()
+    assert list(tmp_path.iterdir()) == []
+    png = tmp_path.parent / "x.png"
+    png.write_bytes(b"\x89PNG")
+    assert main(["import", str(tmp_path / "Typo.aladdin"), str(png)]) == 2
+    assert "There is no project" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    with L.acquire(tmp_path / "New.aladdin", "the editor") as lock:  # Save As: a project
+        (tmp_path / "New.aladdin" / "project.otio").write_text("{}")  # arrives meanwhile
+        assert lock.info["holder"] == "the editor"
+    assert (tmp_path / "New.aladdin" / L.LOCK_NAME).exists()
