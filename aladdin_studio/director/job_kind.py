@@ -273,7 +273,8 @@ class AssembleRun:
                 return job
         return None
 
-    def submit(self, payload: Any, tag: dict[str, Any], *args: Any, **options: Any) -> Job:
+    def submit(self, payload: Any, tag: dict[str, Any], *args: Any,
+               columns_extra: dict[str, Any] | None = None, **options: Any) -> Job:
         """Queue ``payload`` once: a job carrying ``tag`` already is reused (resume)."""
         from ..jobs.kinds import kind_for_payload
 
@@ -284,6 +285,7 @@ class AssembleRun:
         columns = kind.prepare(self.queue, payload, self.job.project, *args, **options) \
             if kind.prepare else {}
         columns["info"] = {**columns.get("info", {}), "director": tag}
+        columns.update(columns_extra or {})
         return self.queue.add(kind, payload.to_dict(), self.job.project, **columns)
 
     def wait(self, job_ids: list[str], step: str,
@@ -338,10 +340,10 @@ class AssembleRun:
         # a retry's request differs (hints, seed), so the result cache never hands back
         # the failing take, and a re-run of the brief reuses the retries too
         job = self.submit(request, self._tag("shot", shot=shot.index, attempt=attempt),
-                          Placement(scene=self.brief.scene, track="V1"))
-        # no placeholder clip waits for it: the director places it (and records it in the
-        # library) in the assemble step, so nothing lands it into the bin meanwhile
-        self.store.update(job.id, take_applied=True)
+                          Placement(scene=self.brief.scene, track="V1"),
+                          # no placeholder clip waits for it: the director places it (and
+                          # records it in the library), so no landing puts it in the bin
+                          columns_extra={"take_applied": True})
         if job.id not in shot.jobs:
             shot.jobs.append(job.id)
         return job

@@ -49,7 +49,7 @@ def test_assemble_wait_json_then_brief_from_the_scene(
         director_project: Path, small_brief: Path, small_local: None,
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code = main(["assemble", str(director_project), "--brief", str(small_brief), "--wait",
-                 "--json", "--retries", "0", "--provider", "local"])
+                 "--json", "--retries", "0", "--provider", "local", "--publish"])
     out, err = capsys.readouterr()
     assert code == 0, err
     data = json.loads(out)
@@ -58,6 +58,9 @@ def test_assemble_wait_json_then_brief_from_the_scene(
     assert [o["status"] for o in data["report"]["outputs"]] == ["done", "done"]
     assert Path(data["report_path"]).is_file() and Path(data["report"]["render"]).is_file()
     assert "%" in err  # progress lines went to stderr
+    published = data["report"]["publish"]  # no R2 settings: the local publish folder
+    assert data["report"]["steps"]["publish"] == "done" and published["where"]
+    assert published["manifest"] and any(u.endswith(".mp4") for u in published["files"])
 
     out_file = tmp_path / "again.yaml"
     assert main(["brief", str(director_project), "--scene", "Two Shots", "-o",
