@@ -53,10 +53,16 @@ def test_a_project_clip_by_number_or_name_and_save(capsys, tmp_path, labelled):
     assert code == 1 and data["clip"]["take"]
     assert any(i.startswith("motion-quality: picture frozen") for i in data["issues"])
     name = data["clip"]["name"]
+    from aladdin_studio.timeline import schema as S
+
+    clip_id = S.clip_id(project_io.load(path).scenes[0].find_clips()[0])
+    assert clip_id
+    code, out, _ = run(capsys, path, "--clip", clip_id, "--json")
+    assert code == 1 and json.loads(out)["clip"]["name"] == name  # by its stable id
     code, out, _ = run(capsys, path, "--clip", name, "--expected-duration", "3", "--save")
     assert code == 1 and "picture frozen" in out and "suggestion:" in out
     project = project_io.load(path)
-    clip = next(c for c in project.scenes[0].find_clips())
+    clip = project.scenes[0].find_clips()[0]
     stored = clip_report(clip)
     assert stored["passed"] is False and stored["params"]["expected_duration"] == 3.0
 
