@@ -50,7 +50,6 @@ def run_editor(project_path: str | None, *, recover: bool = False,
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from .timeline.project_io import load
     from .ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -61,16 +60,16 @@ def run_editor(project_path: str | None, *, recover: bool = False,
 
         app.setWindowIcon(QIcon(str(icon)))
     path = choose_project(project_path)
-    from .timeline.project_lock import ProjectLockedError, acquire
+    from .services.session import ProjectSession
+    from .timeline.project_lock import ProjectLockedError
+    from .ui.editor_context import EDITOR_HOLDER
 
-    try:  # the window takes its own (re-entrant) handle; this one guards the load
-        startup_lock = acquire(path, "the Aladdin Studio editor")
+    try:  # the lock before the load; the window's session keeps it while the project is open
+        session = ProjectSession.open(path, writer=EDITOR_HOLDER, recover=recover)
     except ProjectLockedError as exc:
         return _refuse_locked(exc)
-    with startup_lock:
-        project = load(path, recover=recover)
-        interval = getattr(settings, "autosave_interval_s", 3.0)
-        window = MainWindow(project, autosave_s=interval, settings=settings)
+    interval = getattr(settings, "autosave_interval_s", 3.0)
+    window = MainWindow(session, autosave_s=interval, settings=settings)
     window.show()
 
     smoke_ms = os.environ.get("ALADDIN_SMOKE_EXIT_MS")

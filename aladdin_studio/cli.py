@@ -444,12 +444,12 @@ def _job_summary(job: Any) -> dict[str, Any]:
     return job_summary(job)
 
 
-def _land(service: Any, stack: Any, job_ids: set[str] | None = None, **options: Any) -> Any:
-    """Land the finished jobs (all, or ``job_ids``) with ``services.generation``; refusals
-    are noted on stderr. Returns the Landing."""
+def _land(service: Any, session: Any, job_ids: set[str] | None = None, **options: Any) -> Any:
+    """Land the finished jobs (all, or ``job_ids``) with ``services.generation`` as edits of
+    ``session``; refusals are noted on stderr. Returns the Landing."""
     from .services.generation import land_finished
 
-    landing = land_finished(service, stack.push, job_ids=job_ids, **options)
+    landing = land_finished(service, session.push, job_ids=job_ids, **options)
     for job_id, reason in landing.refused:
         print(f"aladdin-studio: note: job {job_id[:8]}: {reason}", file=sys.stderr)
     return landing
@@ -477,20 +477,20 @@ def _wait(queue: Any, store: Any, job_id: str, out: Any, workers: int) -> Any:
 
 
 def cmd_generate(args: argparse.Namespace, settings: Any) -> int:
-    with _write_lock(args.project, "generate"):
-        return _generate(args, settings)
+    from .services.session import ProjectSession
+
+    with ProjectSession.open(args.project, writer="aladdin-studio generate") as session:
+        return _generate(args, settings, session)
 
 
-def _generate(args: argparse.Namespace, settings: Any) -> int:
+def _generate(args: argparse.Namespace, settings: Any, session: Any) -> int:
     from pathlib import Path
 
     from .generation import references as R
     from .generation.request import GenerationRequest
     from .generation.service import GenerationService
-    from .timeline.project_io import load, save
-    from .timeline.undo import UndoStack
 
-    project = load(args.project)
+    project = session.project
     queue, store = _generation(settings, provider=args.provider)
     service = GenerationService(project, queue, store)
 
@@ -518,7 +518,7 @@ def _generate(args: argparse.Namespace, settings: Any) -> int:
     request.validate(queue.registry)  # the user's mistakes before any placement question
     for path, name, kind in named:  # NAME=F: a library entry named NAME (if F is new)
         if R.reference_id_for(project, path, kind=kind) is None:
-            UndoStack(project).push(R.add_reference(project, path, kind, name))
+            session.push(R.add_reference(project, path, kind, name))
     scene = project.scene(args.scene)
     rate = S.scene_rate(scene)
     track = _video_track(scene, args.track)
@@ -540,10 +540,9 @@ def _generate(args: argparse.Namespace, settings: Any) -> int:
     # unreachable queue) abandons it instead of leaving a paid job nobody will land.
     job, command = service.submit(request, scene=scene, track=track, at=at, clip=clip,
                                   new_take=args.new_take, insert=args.insert, hold=True)
-    stack = UndoStack(project)
     try:
-        stack.push(command)
-        save(project)
+        session.push(command)
+        session.save()
     except BaseException as exc:
         service.abandon(job.id, f"the placeholder could not be saved: {_one_line(exc)}")
         raise
@@ -552,8 +551,8 @@ def _generate(args: argparse.Namespace, settings: Any) -> int:
         job = service.release(job.id)
     except AladdinError as exc:
         service.abandon(job.id, _one_line(exc))
-        stack.push(P.status_command(placed, "failed", _one_line(exc)))
-        save(project)
+        session.push(P.status_command(placed, "failed", _one_line(exc)))
+        session.save()
         raise
     out = sys.stderr if args.json else sys.stdout
     if not args.json:
@@ -564,16 +563,16 @@ def _generate(args: argparse.Namespace, settings: Any) -> int:
     failed = None
     if args.wait:
         job = _wait(queue, store, job.id, out, settings.max_concurrent_generations)
-        _land(service, stack, {job.id})
-        save(project)
+        _land(service, session, {job.id})
+        session.save()
         if job.status != "succeeded":
             failed = job.error_message or job.message or job.status
     elif not job.done and not args.json:
         print("Run `aladdin-studio generate --wait`, `aladdin-studio worker` or the editor to "
               "generate it; `aladdin-studio jobs` shows its progress.")
     if job.done and not args.wait:  # a cache hit: its result is ready now
-        _land(service, stack, {job.id})
-        save(project)
+        _land(service, session, {job.id})
+        session.save()
     job = store.get(job.id)
     ref_now = placed.media_reference
     summary = {"project": str(project.location.file), "job": _job_summary(job),
@@ -596,27 +595,26 @@ def _generate(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_jobs(args: argparse.Namespace, settings: Any) -> int:
-    if args.apply:
-        with _write_lock(args.project, "jobs --apply"):
-            return _jobs(args, settings)
-    return _jobs(args, settings)
+    from .services.session import ProjectSession
+
+    writer = "aladdin-studio jobs --apply" if args.apply else None  # listing: read-only
+    with ProjectSession.open(args.project, writer=writer) as session:
+        return _jobs(args, settings, session)
 
 
-def _jobs(args: argparse.Namespace, settings: Any) -> int:
+def _jobs(args: argparse.Namespace, settings: Any, session: Any) -> int:
     from .generation.service import GenerationService
     from .services.jobs import JobsService, job_summary
-    from .timeline.project_io import load, save
-    from .timeline.undo import UndoStack
 
-    project = load(args.project)
+    project = session.project
     queue, store = _generation(settings)
     service = GenerationService(project, queue, store)
     if args.apply:
         # held jobs whose submitter died are released or abandoned; results whose clip is
         # gone go into the media bin
-        landing = _land(service, UndoStack(project), reconcile=True, orphans=True)
+        landing = _land(service, session, reconcile=True, orphans=True)
         if landing.changed:
-            save(project)
+            session.save()
         if not args.json:
             print(f"Applied {len(landing.landed)} finished job(s).")
             if landing.orphans:

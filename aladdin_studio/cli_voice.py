@@ -138,10 +138,12 @@ def _run_jobs(service: Any, job_ids: list[str], out: Any) -> list[Any]:
         return service.wait(job_ids, on_progress=progress)
 
 
-def _lock(project: str, command: str) -> Any:
-    from .cli import _write_lock
+def _session(project: str, command: str) -> Any:
+    """The project opened for ``aladdin-studio COMMAND`` with its writer lock (refused while
+    another writer, e.g. the editor, has it); closing it lets go."""
+    from .services.session import ProjectSession
 
-    return _write_lock(project, command)
+    return ProjectSession.open(project, writer=f"aladdin-studio {command}")
 
 
 def _print(data: Any, as_json: bool, text: str) -> None:
@@ -225,20 +227,18 @@ def _assign(project_path: str, character: str, voice: Any, settings: Any,
             description: str | None = None, changes: dict[str, Any] | None = None,
             references: list[str] | None = None) -> Any:
     """Assign and save; returns the character's TTS settings."""
-    from .timeline.project_io import load, save
-    from .timeline.undo import UndoStack
     from .voice.library import find_character
     from .voice.profiles import TTSSettings
     from .voice.service import VoiceService
 
-    with _lock(project_path, "voice assign"):
-        project = load(project_path)
+    with _session(project_path, "voice assign") as session:
+        project = session.project
         existing = find_character(project, character)
         tts = (existing.tts if existing else TTSSettings()).override(changes)
         service = VoiceService(None, settings, provider=voice.provider if voice else None)
-        UndoStack(project).push(service.assign_command(project, character, voice,
-                                                       description or None, tts, references))
-        save(project)
+        session.push(service.assign_command(project, character, voice, description or None,
+                                            tts, references))
+        session.save()
     return tts
 
 
@@ -246,24 +246,22 @@ def _assign(project_path: str, character: str, voice: Any, settings: Any,
 
 
 def cmd_dialogue(args: argparse.Namespace, settings: Any) -> int:
-    with _lock(args.project, "dialogue"):
-        return _dialogue(args, settings)
+    with _session(args.project, "dialogue") as session:
+        return _dialogue(args, settings, session)
 
 
-def _dialogue(args: argparse.Namespace, settings: Any) -> int:
-    from .timeline.project_io import load, save
-    from .timeline.undo import UndoStack
+def _dialogue(args: argparse.Namespace, settings: Any, session: Any) -> int:
     from .voice import pending
     from .voice.errors import VoiceInputError
     from .voice.script import read_script
     from .voice.service import scene_named
 
-    project = load(args.project)
+    project = session.project
     service = _service(settings, args.provider, _queue(settings))
     if args.apply:
-        placed, waiting = pending.apply(project, service, UndoStack(project))
+        placed, waiting = pending.apply(project, service, session)
         if placed:
-            save(project)
+            session.save()
         _print({"placed": placed, "waiting": waiting}, args.json,
                f"Placed {placed} line(s); {waiting} still generating.")
         return 0
@@ -276,16 +274,16 @@ def _dialogue(args: argparse.Namespace, settings: Any) -> int:
     for note in batch.report():
         print(f"note: {note}", file=sys.stderr)
     if not args.wait:
-        pending.remember(project, UndoStack(project), batch)
-        save(project)
+        pending.remember(project, session, batch)
+        session.save()
         _print({"queued": batch.job_ids}, args.json,
                f"Queued {len(batch.job_ids)} line(s); place them with "
                f"'aladdin-studio dialogue {args.project} --apply' once done.")
         return 0
     jobs = _run_jobs(service, batch.job_ids, sys.stderr if args.json else sys.stdout)
     macro = service.place_command(project, batch, scene)
-    UndoStack(project).push(macro)
-    save(project)
+    session.push(macro)
+    session.save()
     service.record_usage(batch)
     clips = []
     rate = scene.metadata["aladdin"]["fps"]
@@ -311,13 +309,11 @@ def _dialogue(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_sfx(args: argparse.Namespace, settings: Any) -> int:
-    with _lock(args.project, "sfx"):
-        from .timeline.project_io import load, save
-        from .timeline.undo import UndoStack
+    with _session(args.project, "sfx") as session:
         from .voice.providers.base import SoundRequest
         from .voice.service import scene_named
 
-        project = load(args.project)
+        project = session.project
         scene = scene_named(project, args.scene)
         service = _service(settings, args.provider, _queue(settings))
         job_id = service.submit_sfx(project.location.file, SoundRequest(
@@ -328,8 +324,8 @@ def cmd_sfx(args: argparse.Namespace, settings: Any) -> int:
         if job.status != "succeeded":
             raise VoiceInputError(f"The sound effect failed: {job.error_message or job.status}")
         macro = service.sfx_command(project, scene, job_id, args.at)
-        UndoStack(project).push(macro)
-        save(project)
+        session.push(macro)
+        session.save()
         data = {"scene": scene.name, "clip": macro.clips[0].name, "at": args.at,
                 "file": job.output_path, "cost": job.actual_cost or 0.0}
         _print(data, args.json, f"Sound effect '{macro.clips[0].name}' at {args.at:.2f} s on "
@@ -341,9 +337,8 @@ def cmd_sfx(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_subtitles(args: argparse.Namespace, settings: Any) -> int:
-    from .timeline.project_io import load, save
+    from .services.session import ProjectSession
     from .timeline.subtitles import SetSubtitleStyle, scene_cues
-    from .timeline.undo import UndoStack
     from .voice.errors import VoiceInputError
     from .voice.service import scene_named
     from .voice.subtitles import export_cues
@@ -359,14 +354,14 @@ def cmd_subtitles(args: argparse.Namespace, settings: Any) -> int:
     if args.output and Path(args.output).suffix.lower() not in (".srt", ".vtt"):
         raise VoiceInputError(f"Subtitles are written as .srt or .vtt, not "
                               f"'{Path(args.output).suffix or args.output}'.")
-    project = load(args.project)
+    project = ProjectSession.open(args.project).project  # read-only unless the style changes
     scene = scene_named(project, args.scene)
     if style:
-        with _lock(args.project, "subtitles"):
-            project = load(args.project)
+        with _session(args.project, "subtitles") as session:
+            project = session.project
             scene = scene_named(project, args.scene)
-            UndoStack(project).push(SetSubtitleStyle(scene, **style))
-            save(project)
+            session.push(SetSubtitleStyle(scene, **style))
+            session.save()
     cues = scene_cues(scene)
     if args.output:
         if not cues:
@@ -392,16 +387,14 @@ def cmd_subtitles(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_integrate_audio(args: argparse.Namespace, settings: Any) -> int:
-    from .timeline.project_io import load, save
-    from .timeline.undo import UndoStack
     from .voice.integrate import integrate_audio_command
     from .voice.service import scene_named
 
-    with _lock(args.project, "integrate-audio"):
-        project = load(args.project)
-        macro, report = integrate_audio_command(project, scene_named(project, args.scene))
-        UndoStack(project).push(macro)
-        save(project)
+    with _session(args.project, "integrate-audio") as session:
+        macro, report = integrate_audio_command(session.project,
+                                                scene_named(session.project, args.scene))
+        session.push(macro)
+        session.save()
     print(report.summary())
     return 0
 

@@ -1,10 +1,13 @@
-"""What every editor widget shares: the project, its undo stack, the current scene, the
-playhead, the selection, in/out points and the render engine's preview and media cache.
+"""What every editor widget shares: the project's session (``services.session.
+ProjectSession``: the project, its undo history, its writer lock and autosave), the current
+scene, the playhead, the selection, in/out points and the render engine's preview and media
+cache.
 
 Widgets get one :class:`EditorContext` and talk through it: edits go through
-:meth:`EditorContext.push` (a timeline command on the undo stack; refused edits become an
-``error`` signal with the readable message, never an exception in a slot), and views
-listen to the project's ``changed`` signal plus the context's own signals below.
+:meth:`EditorContext.push` (a timeline command through the session onto the undo stack;
+refused edits become an ``error`` signal with the readable message, never an exception in a
+slot), and views listen to the project's ``changed`` signal plus the context's own signals
+below.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from PySide6.QtGui import QUndoStack
 
 from ..render.media_cache import BackgroundCache, MediaCache
 from ..render.preview import Preview
+from ..services.session import ProjectSession
 from ..timeline import schema as S
 from ..timeline.commands import Command
 from ..timeline.document import Project
 from ..timeline.errors import TimelineError
 from ..timeline.layout import track_end
 from .undo_adapter import QtUndoAdapter
+
+EDITOR_HOLDER = "the Aladdin Studio editor"  # the editor's name on a project's writer lock
 
 
 class EditorContext(QObject):
@@ -36,14 +42,17 @@ class EditorContext(QObject):
     error = Signal(str)  # a refused edit or failed action, for the status bar
     message = Signal(str)  # notices (e.g. "made room for the transition")
 
-    def __init__(self, project: Project, *, settings: Any = None,
+    def __init__(self, project: Project | ProjectSession, *, settings: Any = None,
                  stack: QUndoStack | None = None) -> None:
+        """``project``: the session the editor runs on (the window's, with the writer lock),
+        or a bare project for a session without the lock (widgets used on their own)."""
         super().__init__()
         self.settings = settings
         self._watched: Project | None = None
         self.stack = stack or QUndoStack(self)
-        self.undo = QtUndoAdapter(project, self.stack)
-        self.project = project
+        self.session: ProjectSession | None = None
+        session = project if isinstance(project, ProjectSession) else None
+        self.project = session.project if session is not None else project
         self.scene: otio.schema.Timeline | None = None
         self.playhead = 0
         self.selection: list[Any] = []
@@ -51,15 +60,33 @@ class EditorContext(QObject):
         self.media_cache: MediaCache | None = None
         self.background: BackgroundCache | None = None
         self.preview: Preview | None = None
-        self.set_project(project)
+        if session is not None:
+            self.set_session(session)
+        else:
+            self.set_project(project)
 
     # ------------------------------------------------------------------ project
 
+    @property
+    def undo(self) -> QtUndoAdapter:
+        """The session's history: the Qt undo stack's adapter."""
+        return self.session.undo_stack
+
     def set_project(self, project: Project) -> None:
-        """Switch to ``project`` (open, new, recover): fresh history, caches and preview."""
+        """Switch to ``project`` in a session without the writer lock (widget tests; the
+        window opens its projects as locked sessions through :meth:`set_session`)."""
+        self.set_session(ProjectSession(project, writer=EDITOR_HOLDER, take_lock=False))
+
+    def set_session(self, session: ProjectSession) -> None:
+        """Switch to ``session`` (open, new, recover): fresh history, caches and preview; the
+        previous session is closed (its autosave stops, its lock is let go)."""
+        old, self.session = self.session, session
+        project = session.project
         self.project = project
-        self.undo = QtUndoAdapter(project, self.stack)
         self.stack.clear()
+        session.replace_history(QtUndoAdapter(project, self.stack))
+        if old is not None and old is not session:
+            old.close()
         self._watch(project)
         self._close_engine()
         cache_dir = project.location.cache_dir if project.location else _fallback_cache()
@@ -76,7 +103,10 @@ class EditorContext(QObject):
         self.scene_changed.emit(self.scene)
 
     def close(self) -> None:
+        """Stop the engine and close the session (autosave off, writer lock let go)."""
         self._close_engine()
+        if self.session is not None:
+            self.session.close()
 
     def _watch(self, project: Project) -> None:
         """Relay ``project.changed`` as ``document_changed`` so views connect only once."""
@@ -101,7 +131,7 @@ class EditorContext(QObject):
     def push(self, command: Command) -> bool:
         """Run ``command`` on the undo stack; a refused edit emits ``error`` instead."""
         try:
-            self.undo.push(command)
+            self.session.push(command)
         except TimelineError as exc:
             self.error.emit(str(exc))
             return False

@@ -1,7 +1,8 @@
 """The editor's main window: docks around one shared :class:`EditorContext`.
 
-Widgets only: edits go through timeline commands on the undo stack (``ctx.push``), files
-through ``timeline.project_io``, renders through the render engine's worker process.
+Widgets only: the open project is a ``services.session.ProjectSession`` (writer lock, undo
+history shown by the Edit menu's ``QUndoStack``, background autosave, save); edits go through
+timeline commands on it (``ctx.push``), renders through the render engine's worker process.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import AladdinError
-from ..timeline import project_io, project_lock
+from ..services.session import ProjectSession
 from ..timeline.document import ChangeSet, Project
 from .dialog_dirs import remember_dir, start_dir
-from .editor_context import EditorContext
+from .editor_context import EDITOR_HOLDER, EditorContext
+
+__all__ = ["AUTOSAVE_DIALOG_AFTER", "EDITOR_HOLDER", "MainWindow", "recent_projects"]
 
 ORG = APP = "Aladdin Studio"
-EDITOR_HOLDER = "the Aladdin Studio editor"
 MAX_RECENT = 8
 
 
@@ -70,14 +72,18 @@ AUTOSAVE_DIALOG_AFTER = 3  # failed autosaves in a row before a dialog says so
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, project: Project, autosave_s: float = 3.0, *,
+    def __init__(self, project: Project | ProjectSession, autosave_s: float = 3.0, *,
                  settings: Any = None, ask_recovery: bool = True,
                  generation: Callable[[EditorContext], Any] | None = None) -> None:
+        """``project``: an editor session (``ProjectSession.open(path, writer=EDITOR_HOLDER)``)
+        or a loaded project, whose writer lock the window then takes."""
         super().__init__()
         self.setObjectName("MainWindow")
         self.resize(1500, 900)
         self.setDockNestingEnabled(True)
-        self.ctx = EditorContext(project, settings=settings)
+        session = project if isinstance(project, ProjectSession) else self._session_for(project)
+        project = session.project
+        self.ctx = EditorContext(session, settings=settings)
         if generation is None:  # makes the GenerationController (tests: on a test queue)
             from .generation_controller import GenerationController
 
@@ -88,10 +94,7 @@ class MainWindow(QMainWindow):
 
         self.automation = EditorApi(self.ctx)  # Settings ▸ Automation: the API in-process
         self.ctx.automation = self.automation
-        self.autosaver: project_io.Autosaver | None = None
         self._autosave_s = autosave_s
-        self.project_lock: project_lock.ProjectLock | None = None  # held while it is open
-        self._take_lock(project)
         self.recovery_prompt: QMessageBox | None = None
         self.autosave_prompt: QMessageBox | None = None  # "Autosave Is Failing"
         self.save_prompt: QMessageBox | None = None
@@ -118,6 +121,21 @@ class MainWindow(QMainWindow):
     @property
     def project(self) -> Project:
         return self.ctx.project
+
+    @property
+    def session(self) -> ProjectSession:
+        """The open project's session (the context's)."""
+        return self.ctx.session
+
+    @property
+    def autosaver(self) -> Any:
+        """The session's background autosaver (``project_io.Autosaver``)."""
+        return self.session.autosaver
+
+    @property
+    def project_lock(self) -> Any:
+        """The writer lock held while the project is open (None: another writer has it)."""
+        return self.session.lock
 
     @property
     def undo(self):
@@ -277,12 +295,9 @@ class MainWindow(QMainWindow):
     def _on_project_replaced(self, project: Project) -> None:
         project.changed.connect(self._on_changed)
         project.enforce_clip_limit = bool(getattr(self.ctx.settings, "enforce_clip_limit", 0))
-        if self.autosaver is not None:
-            self.autosaver.close()
-            self.autosaver.deleteLater()
-        self.autosaver = project_io.Autosaver(project, self._autosave_s, self)
-        self.autosaver.failed.connect(self._autosave_failed)
-        self.autosaver.saved.connect(self._autosave_worked)
+        saver = self.session.start_autosave(self._autosave_s, self)
+        saver.failed.connect(self._autosave_failed)
+        saver.saved.connect(self._autosave_worked)
         self._autosave_warned = False
         if project.location is not None:
             remember_project(project.location.file if not project.location.bundle
@@ -296,7 +311,7 @@ class MainWindow(QMainWindow):
         failures in a row (until an autosave works again)."""
         self.statusBar().showMessage(f"Autosave failed: {reason} Save the project to keep "
                                      "your edits.", 15000)
-        failures = self.autosaver.failures if self.autosaver is not None else 1
+        failures = self.session.autosave_failures or 1
         if failures >= AUTOSAVE_DIALOG_AFTER and not self._autosave_warned:
             self._autosave_warned = True
             box = QMessageBox(QMessageBox.Icon.Warning, "Autosave Is Failing",
@@ -312,26 +327,28 @@ class MainWindow(QMainWindow):
     def _autosave_worked(self, _path: object = None) -> None:
         self._autosave_warned = False
 
-    def _take_lock(self, project: Project) -> bool:
-        """Hold ``project``'s writer lock (CLI writes are refused while it is open) and let
-        go of the previous project's; False (and a message) when another writer has it."""
-        lock = None
-        if project.location is not None:
-            try:
-                lock = project_lock.acquire(project.location, EDITOR_HOLDER)
-            except AladdinError as exc:
-                self._error(exc)
-                return False
-        old, self.project_lock = self.project_lock, lock
-        if old is not None:
-            old.release()
-        return True
+    def _session_for(self, project: Project) -> ProjectSession:
+        """A session holding ``project``'s writer lock (CLI writes are refused while it is
+        open); when another writer has it the user is told, and the window edits without."""
+        try:
+            return ProjectSession(project, writer=EDITOR_HOLDER)
+        except AladdinError as exc:
+            self._error(exc)
+            return ProjectSession(project, writer=EDITOR_HOLDER, take_lock=False)
 
     def set_project(self, project: Project) -> None:
-        if not self._take_lock(project):
+        """Edit ``project`` instead (its lock taken first: refused with a message)."""
+        try:
+            session = ProjectSession(project, writer=EDITOR_HOLDER)
+        except AladdinError as exc:
+            self._error(exc)
             return
+        self.set_session(session)
+
+    def set_session(self, session: ProjectSession) -> None:
+        """Switch to ``session``; the previous one is closed (its lock let go)."""
         self.player.release_preview()  # the render thread must be idle before the swap
-        self.ctx.set_project(project)
+        self.ctx.set_session(session)
 
     def _on_changed(self, change: ChangeSet) -> None:
         self.refresh()
@@ -391,12 +408,12 @@ class MainWindow(QMainWindow):
             self.restore_autosave()
 
     def open_path(self, path: str, recover: bool = False) -> None:
-        try:
-            with project_lock.acquire(path, EDITOR_HOLDER):  # before reading: no stale state
-                self.set_project(project_io.load(path, recover=recover))
+        try:  # the lock before reading: no stale state
+            session = ProjectSession.open(path, writer=EDITOR_HOLDER, recover=recover)
         except AladdinError as exc:
             self._error(exc)
             return
+        self.set_session(session)
         if recover:
             self.statusBar().showMessage("Restored the autosaved version; save to keep it.",
                                          8000)
@@ -424,16 +441,18 @@ class MainWindow(QMainWindow):
         if not path.endswith(".aladdin"):
             path += ".aladdin"
         try:
-            self.set_project(project_io.new_project(path))
+            session = ProjectSession.create(path, writer=EDITOR_HOLDER)
         except AladdinError as exc:
             self._error(exc)
+            return
+        self.set_session(session)
 
     def save(self) -> None:
         try:
             if self.project.location is None:
                 self.save_as()
                 return
-            project_io.save(self.project)
+            self.session.save()
             self.refresh()
             self.statusBar().showMessage(f"Saved {self.project.location.file}", 4000)
         except AladdinError as exc:
@@ -446,9 +465,7 @@ class MainWindow(QMainWindow):
         if path:
             remember_dir("projects", path)
             try:
-                with project_lock.acquire(path, EDITOR_HOLDER):
-                    project_io.save(self.project, path)
-                self._take_lock(self.project)  # the lock follows the project to its new place
+                self.session.save(path)  # the lock follows the project to its new place
                 self.refresh()
             except AladdinError as exc:
                 self._error(exc)
@@ -565,7 +582,7 @@ class MainWindow(QMainWindow):
         buttons = QMessageBox.StandardButton
         text = (f"Save the changes to '{self.project.name}' before {doing}?\n\n"
                 "If you don't save, your changes since the last save are lost.")
-        failed = self.autosaver.last_error if self.autosaver is not None else None
+        failed = self.session.last_autosave_error
         if failed:
             text += (f"\n\nThe last autosave failed ({failed}), so there is no recovery "
                      "copy of these changes either.")
@@ -603,8 +620,7 @@ class MainWindow(QMainWindow):
             if self.project.dirty:  # Save As cancelled, or the save failed
                 return
         elif answer == QMessageBox.StandardButton.Discard:
-            if self.autosaver is not None:
-                self.autosaver.discard()  # no crash-recovery prompt next time
+            self.session.discard_recovery()  # no crash-recovery prompt next time
         else:
             return
         then()
@@ -615,16 +631,12 @@ class MainWindow(QMainWindow):
             if self.save_prompt is None:
                 self.ask_to_save()
             return
-        if self.autosaver is not None:
-            self.autosaver.close()
+        self.session.stop_autosave()
         self.save_layout()
         self.player.shutdown()
         self.automation.close()
         self.generation.close()
-        self.ctx.close()
-        if self.project_lock is not None:
-            self.project_lock.release()
-            self.project_lock = None
+        self.ctx.close()  # closes the session: the writer lock is let go
         event.accept()
 
     def stage_for_screenshot(self) -> None:

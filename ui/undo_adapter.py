@@ -2,7 +2,9 @@
 
 Commands run (and may be refused) *before* they enter the stack, so a refused edit never
 becomes an undo step: each executed command is wrapped in a ``QUndoCommand`` whose first
-``redo`` does nothing. (The Qt-free history is ``timeline.undo.UndoStack``.)
+``redo`` does nothing. (The Qt-free history is ``timeline.undo.UndoStack``.) The adapter is
+the editor's ``ProjectSession`` history (``services.session.History``): the session pushes,
+undoes and redoes through it, and the Edit menu's actions show the same ``QUndoStack``.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class _QtCommand(QUndoCommand):
 
 
 class QtUndoAdapter:
-    """Runs commands on a project and records them in a ``QUndoStack``."""
+    """Runs commands on a project and records them in a ``QUndoStack`` (a session
+    ``History``)."""
 
     def __init__(self, project: Project, stack: QUndoStack | None = None) -> None:
         self.project = project
@@ -54,3 +57,32 @@ class QtUndoAdapter:
         command.redo(self.project)  # refused edits raise here and never reach the stack
         self.stack.push(_QtCommand(self.project, command))
         return command
+
+    def undo(self) -> Command | None:
+        if not self.stack.canUndo():
+            return None
+        command = self.stack.command(self.stack.index() - 1)
+        self.stack.undo()
+        return command.command if isinstance(command, _QtCommand) else None
+
+    def redo(self) -> Command | None:
+        if not self.stack.canRedo():
+            return None
+        command = self.stack.command(self.stack.index())
+        self.stack.redo()
+        return command.command if isinstance(command, _QtCommand) else None
+
+    def can_undo(self) -> bool:
+        return self.stack.canUndo()
+
+    def can_redo(self) -> bool:
+        return self.stack.canRedo()
+
+    def undo_text(self) -> str:
+        return self.stack.undoText()
+
+    def redo_text(self) -> str:
+        return self.stack.redoText()
+
+    def __len__(self) -> int:
+        return self.stack.index()
