@@ -72,3 +72,30 @@ def test_the_result_has_the_design_doc_shape(verified):
     duration = next(c for c in data["checks"] if c["type"] == "duration")
     assert duration["passed"] is False and "asked for" in duration["details"]
     assert any(i.startswith("duration: clip is") and "too short" in i for i in data["issues"])
+
+
+def test_a_character_drifting_mid_shot_is_reported_with_its_time(labelled, tmp_path):
+    from dataclasses import replace
+
+    import cv2
+    import numpy as np
+    from labelled import read_frames, write_frames
+
+    sample = labelled["good image-to-video"]
+    frames = read_frames(sample.path)
+    half = len(frames) // 2
+    drifted = []
+    for i, im in enumerate(frames):
+        if i >= half:  # the colours turn from the middle on
+            hsv = cv2.cvtColor(im, cv2.COLOR_BGR2HSV)
+            hsv[..., 0] = (hsv[..., 0].astype(np.int16) + 45) % 180
+            im = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+        drifted.append(im)
+    path = write_frames(drifted, tmp_path / "drift.mp4")
+    result = verify_video(path, replace(sample.params, location_ref=None, first_frame=None))
+    check = result.check("character-consistency")
+    assert not check.passed and not result.passed
+    finding = check.findings[0]
+    assert "drift from the reference after" in finding.issue
+    assert 1.0 <= finding.start <= 2.0  # the change starts at 1.5 s of 3 s
+    assert "add the character reference" in finding.suggestion
