@@ -24,6 +24,7 @@ from .errors import (
     TransitionTooLongError,
 )
 from .layout import Slot, item_frames, layout, media_bounds, slot_at, slot_of, track_end
+from .names import unique_name
 from .transaction import Transaction
 
 Clip = otio.schema.Clip
@@ -1021,13 +1022,7 @@ class MoveTrack(Command):
 
 
 def unique_scene_name(project: Project, base: str) -> str:
-    names = {s.name for s in project.scenes}
-    if base not in names:
-        return base
-    number = 2
-    while f"{base} {number}" in names:
-        number += 1
-    return f"{base} {number}"
+    return unique_name(base, (s.name for s in project.scenes))
 
 
 def _scene_index(project: Project, scene: otio.schema.Timeline) -> int:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
-__all__ = ["clean_name", "printable"]
+__all__ = ["clean_name", "printable", "unique_name"]
 
 _SPACES = re.compile(r"\s+")
 
@@ -38,3 +39,15 @@ def printable(text: str) -> str:
     ``\\u202e``): for paths, which must stay recognisable rather than cleaned."""
     return "".join(ch.encode("unicode_escape").decode("ascii")
                    if unicodedata.category(ch)[0] == "C" else ch for ch in str(text))
+
+
+def unique_name(base: str, taken: Iterable[str]) -> str:
+    """``base``, or ``"base 2"``, ``"base 3"``... the first not in ``taken`` (new scenes,
+    tracks)."""
+    names = set(taken)
+    if base not in names:
+        return base
+    number = 2
+    while f"{base} {number}" in names:
+        number += 1
+    return f"{base} {number}"

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ...timeline import commands as C
 from ...timeline import schema as S
+from ...timeline.names import unique_name
 from ..wheel_guard import WheelGuard, guard_field
 from .geometry import DEFAULT_HEIGHTS, HEADER_WIDTH, HEIGHT_PRESETS, clamp_height, kind_of
 
@@ -266,13 +267,7 @@ def add_track_items(menu: QMenu, ctx: Any, near: otio.schema.Track | None = None
 
 
 def _free_name(scene: Any, base: str) -> str:
-    names = {t.name for t in scene.tracks}
-    if base not in names:
-        return base
-    number = 2
-    while f"{base} {number}" in names:
-        number += 1
-    return f"{base} {number}"
+    return unique_name(base, (t.name for t in scene.tracks))
 
 
 class HeaderColumn(QWidget):
