@@ -89,6 +89,12 @@ def _netns_connector(pid: int, port: int) -> Callable[[], socket.socket]:
     return connect
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL it when the test process dies (a crashed session
+    must not leave a server running; the setting survives exec)."""
+    ctypes.CDLL("libc.so.6").prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+
+
 def _wait_namespace(proc: subprocess.Popen) -> None:
     """Wait until ``proc`` has left our network namespace (unshare runs after the fork)."""
     mine = os.readlink("/proc/self/ns/net")
@@ -151,7 +157,8 @@ def bolt_server(tmp_path_factory) -> Iterator[BoltServer]:
                     "subprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True); "
                     "os.execv(sys.argv[1], sys.argv[1:])")
         cmd = [unshare, "-n", "--", sys.executable, "-c", launcher, *server]
-        proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                                preexec_fn=_die_with_parent)
         try:
             _wait_namespace(proc)
             connect = _netns_connector(proc.pid, bolt_port)
@@ -162,7 +169,8 @@ def bolt_server(tmp_path_factory) -> Iterator[BoltServer]:
             proc.wait()
             note = f"private network namespace unavailable ({exc}); "
     if not isolated:
-        proc = subprocess.Popen(server, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(server, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                                preexec_fn=_die_with_parent)
 
         def connect() -> socket.socket:
             return socket.create_connection(("127.0.0.1", bolt_port), timeout=5)
