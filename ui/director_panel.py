@@ -156,6 +156,32 @@ class DirectorPanel(QWidget):
         # The director's stages for the project open here land on this editor's undo stack,
         # whoever queued the job (this dock, the CLI's queue, the in-process API).
         edits.set_editor(_Bridge(self))
+        ctx.project_replaced.connect(lambda _p: self.follow_unfinished())
+        QTimer.singleShot(0, self.follow_unfinished)
+
+    def follow_unfinished(self) -> str | None:
+        """An assemble job of this project left running (the editor was closed or killed)
+        resumes on the editor's queue and is followed here; returns its id."""
+        from aladdin_studio.jobs.store import ACTIVE
+
+        location = getattr(self.ctx.project, "location", None)
+        if self.job_id is not None or location is None:
+            return None
+        try:
+            jobs = self.queue.store.list(str(location.file), limit=5, kind="assemble",
+                                         status=ACTIVE)
+        except Exception:  # noqa: BLE001 - no ledger: nothing to follow
+            return None
+        if not jobs:
+            return None
+        self.job_id = jobs[0].id
+        self.status.setText("Continuing the scene assembly left unfinished…")
+        self._update_run()
+        ensure = getattr(self.ctx.generation, "ensure_consumer", None)
+        if ensure is not None:
+            ensure()
+        self._poll.start()
+        return self.job_id
 
     # ------------------------------------------------------------------ the brief
 

@@ -87,3 +87,44 @@ def test_director_panel_runs_a_brief_live(qtbot: Any, director_project: Path,
     while panel.job_id is not None and time.monotonic() < deadline:
         qtbot.wait(50)
     assert panel.job_id is None
+
+
+def test_reopening_the_editor_continues_an_unfinished_run(qtbot: Any, director_project: Path,
+                                                          brief_copy: Path, tmp_path: Path,
+                                                          monkeypatch: Any) -> None:
+    """An assemble job queued (or left running by a killed editor) is resumed by the next
+    editor on the project and followed in its Director dock."""
+    from aladdin_studio.config import Settings
+    from aladdin_studio.director.service import submit_brief
+    from aladdin_studio.generation.providers.local import LocalProvider
+    from aladdin_studio.jobs import JobQueue, JobStore, make_huey
+    from aladdin_studio.timeline import project_io
+    from aladdin_studio.ui.generation_controller import GenerationController
+    from aladdin_studio.ui.main_window import MainWindow
+
+    monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
+    settings = Settings(provider="local", elevenlabs_api_key="", max_generations_per_hour=500)
+    local = LocalProvider(tmp_path / "work", short_side=90)
+    path = brief_copy.with_name("panel.yaml")
+    path.write_text(SMALL)
+    queue = JobQueue(make_huey(settings, path=tmp_path / "q.sqlite3"),
+                     JobStore(tmp_path / "jobs.sqlite3"), lambda n: local, settings)
+    left = submit_brief(queue, director_project, path, max_retries=0)  # nobody runs it
+
+    def generation(ctx: Any) -> GenerationController:
+        return GenerationController(ctx, store=JobStore(tmp_path / "jobs.sqlite3"),
+                                    huey=make_huey(settings, path=tmp_path / "q.sqlite3"),
+                                    provider_factory=lambda name: local, settings=settings,
+                                    workers=8, consumer_options={"tick": 0.05},
+                                    queue_options={"poll_interval": 0.02,
+                                                   "backoff_base": 0.01})
+
+    window = MainWindow(project_io.load(director_project), settings=settings,
+                        generation=generation, ask_recovery=False)
+    qtbot.addWidget(window)
+    window.show()
+    panel = window.director
+    qtbot.waitUntil(lambda: panel.job_id == left.id, timeout=5000)
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=240_000)
+    assert panel.report["job"] == left.id and panel.report["status"] == "complete"
+    assert any(s.name == "Panel Scene" for s in window.project.scenes)
