@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import hashlib
 import os
@@ -39,6 +40,7 @@ def _server() -> tuple[subprocess.Popen, str]:
     exe = Path(sys.executable).with_name("moto_server")
     server = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    atexit.register(server.kill)  # also when the bench fails half-way
     deadline = time.monotonic() + 30
     while True:
         try:
