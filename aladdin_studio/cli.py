@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from .cli_args import (
@@ -413,16 +414,10 @@ def cmd_render(args: argparse.Namespace, settings: Any) -> int:
 def _generation(settings: Any, *, provider: str | None = None) -> Any:
     """(queue, store) for the CLI: the job ledger and SqliteHuey (or Redis) queue in the data
     dir, with ``provider`` overriding the provider setting."""
-    from .generation.providers.factory import provider_name
-    from .jobs import JobQueue, JobStore, make_huey
+    from .services.jobs import open_queue
 
-    if provider:
-        settings.provider = provider
-    local = provider_name(settings) == "local"
-    store = JobStore()
-    queue = JobQueue(make_huey(settings), store, None, settings,
-                     poll_interval=0.25 if local else 1.0)
-    return queue, store
+    queue = open_queue(settings, provider=provider)
+    return queue, queue.store
 
 
 def _video_track(scene: Any, spec: str | None) -> Any:
@@ -455,25 +450,27 @@ def _land(service: Any, session: Any, job_ids: set[str] | None = None, **options
     return landing
 
 
+def progress_printer(out: Any, line_of: Callable[[Any], str]) -> Callable[[Any], None]:
+    """An ``on_progress`` for ``services.jobs.run_until_done``: prints ``line_of(job)`` to
+    ``out`` whenever it changes."""
+    last: list[str | None] = [None]
+
+    def show(job: Any) -> None:
+        line = line_of(job)
+        if line != last[0]:
+            print(line, file=out, flush=True)
+            last[0] = line
+
+    return show
+
+
 def _wait(queue: Any, store: Any, job_id: str, out: Any, workers: int) -> Any:
     """Run an embedded consumer until ``job_id`` is done, printing progress lines."""
-    import time
+    from .services.jobs import run_until_done
 
-    from .jobs import EmbeddedConsumer
-
-    job = store.get(job_id)
-    if job.done:
-        return job
-    last = None
-    with EmbeddedConsumer(queue.huey, workers, queue=queue, tick=0.25):
-        while not (job := store.get(job_id)).done:
-            line = (job.status, int(job.progress * 100), job.message)
-            if line != last:
-                print(f"  {line[1]:3d}%  {job.status:9}  {job.message or 'Waiting for a worker'}",
-                      file=out, flush=True)
-                last = line
-            time.sleep(0.05)
-    return job
+    return run_until_done(queue, job_id, workers=workers, on_progress=progress_printer(
+        out, lambda job: f"  {int(job.progress * 100):3d}%  {job.status:9}  "
+                         f"{job.message or 'Waiting for a worker'}"))
 
 
 def cmd_generate(args: argparse.Namespace, settings: Any) -> int:

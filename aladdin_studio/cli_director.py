@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +42,9 @@ def add_director_parsers(sub: Any) -> None:
 
 
 def _queue(settings: Any, provider: str | None) -> Any:
-    from .generation.providers.factory import provider_name
-    from .jobs import JobQueue, JobStore, make_huey
+    from .services.jobs import open_queue
 
-    if provider:
-        settings.provider = provider
-    local = provider_name(settings) == "local"
-    return JobQueue(make_huey(settings), JobStore(), None, settings,
-                    poll_interval=0.25 if local else 1.0)
+    return open_queue(settings, provider=provider)
 
 
 def _progress_line(job: Any) -> str:
@@ -62,18 +56,12 @@ def _progress_line(job: Any) -> str:
 
 
 def _wait(queue: Any, job_id: str, out: Any) -> Any:
-    from .jobs import EmbeddedConsumer
+    from .cli import progress_printer
+    from .services.jobs import run_until_done
 
     workers = int(queue.settings.max_concurrent_generations) + 3  # + this job, voice, render
-    last = None
-    with EmbeddedConsumer(queue.huey, workers, queue=queue, tick=0.25):
-        while not (job := queue.store.get(job_id)).done:
-            line = _progress_line(job)
-            if line != last:
-                print(line, file=out, flush=True)
-                last = line
-            time.sleep(0.1)
-    return job
+    return run_until_done(queue, job_id, workers=workers, poll_s=0.1,
+                          on_progress=progress_printer(out, _progress_line))
 
 
 def _print_report(report: dict[str, Any]) -> None:

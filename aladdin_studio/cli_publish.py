@@ -52,11 +52,10 @@ def _fail(message: str) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, settings: Any) -> int:
-    import time
     from pathlib import Path
 
-    from .jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey
     from .publish.job_kind import PublishPayload
+    from .services.jobs import open_queue, run_until_done
     from .timeline.document import ProjectLocation
 
     if args.preset and not args.render_now:
@@ -68,19 +67,19 @@ def cmd_publish(args: argparse.Namespace, settings: Any) -> int:
         destination=args.destination)
     payload.validate()
     ProjectLocation.for_path(args.project)  # a project path, or one line now
-    store = JobStore()
-    queue = JobQueue(make_huey(settings), store, None, settings, backoff_base=2.0)
+    queue = open_queue(settings, backoff_base=2.0, poll_interval=1.0)
     job = queue.submit(payload, ProjectLocation.for_path(args.project).file)
     out = sys.stderr
     shown: dict[str, str] = {}
-    with EmbeddedConsumer(queue.huey, 2, queue=queue, tick=0.25):
-        while not (job := store.get(job.id)).done:
-            for f in (job.info or {}).get("files") or []:
-                line = f"{f['status']} {int(100 * f['done'] / max(f['size'], 1))}%"
-                if shown.get(f["key"]) != line and not args.json:
-                    print(f"  {line:>16}  {f['name']}", file=out, flush=True)
-                    shown[f["key"]] = line
-            time.sleep(0.1)
+
+    def progress(job: Any) -> None:  # a line per file whose upload moved on
+        for f in (job.info or {}).get("files") or []:
+            line = f"{f['status']} {int(100 * f['done'] / max(f['size'], 1))}%"
+            if shown.get(f["key"]) != line and not args.json:
+                print(f"  {line:>16}  {f['name']}", file=out, flush=True)
+                shown[f["key"]] = line
+
+    job = run_until_done(queue, job.id, workers=2, on_progress=progress, poll_s=0.1)
     if job.status != "succeeded":
         return _fail(f"publish {job.status}: {job.error_message or job.message}")
     result = job.info["publish"]

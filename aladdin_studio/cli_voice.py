@@ -108,9 +108,9 @@ def add_voice_parsers(sub: Any) -> None:
 
 
 def _queue(settings: Any) -> Any:
-    from .jobs import JobQueue, JobStore, make_huey
+    from .services.jobs import open_queue
 
-    return JobQueue(make_huey(settings), JobStore(), None, settings, poll_interval=0.25)
+    return open_queue(settings, poll_interval=0.25)
 
 
 def _service(settings: Any, provider: str | None, queue: Any = None) -> Any:

@@ -1,16 +1,51 @@
 """Jobs of one project for any front end: list, cancel, retry, and the spend (one
-definition: ``JobStore.spend_summary``)."""
+definition: ``JobStore.spend_summary``); the queue a one-shot front end (a CLI command) opens,
+and running its jobs in this process until they are done (``--wait``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from aladdin_studio.jobs import ACTIVE, Job, JobQueue, JobStore
 from aladdin_studio.jobs.store import Spend
 
-__all__ = ["JobsService", "job_summary"]
+__all__ = ["JobsService", "job_summary", "open_queue", "run_until_done"]
+
+
+def open_queue(settings: Any, *, provider: str | None = None, **options: Any) -> JobQueue:
+    """This machine's job ledger (data dir) and queue (SqliteHuey, or Redis with
+    ``REDIS_URL``). ``provider`` overrides the generation provider setting; jobs of the local
+    provider are polled more often (``options``: ``JobQueue``'s, e.g. ``poll_interval``)."""
+    from aladdin_studio.generation.providers.factory import provider_name
+    from aladdin_studio.jobs import make_huey
+
+    if provider:
+        settings.provider = provider
+    options.setdefault("poll_interval", 0.25 if provider_name(settings) == "local" else 1.0)
+    return JobQueue(make_huey(settings), JobStore(), None, settings, **options)
+
+
+def run_until_done(queue: JobQueue, job_id: str, *, workers: int,
+                   on_progress: Callable[[Job], Any] | None = None,
+                   poll_s: float = 0.05) -> Job:
+    """Run ``queue``'s jobs in this process (an embedded consumer with ``workers`` threads)
+    until ``job_id`` is done; ``on_progress`` sees the job at each poll. A job already done
+    is returned at once. (Ctrl+C stops the wait; the job stays in the ledger.)"""
+    from aladdin_studio.jobs import EmbeddedConsumer
+
+    job = queue.store.get(job_id)
+    if job.done:
+        return job
+    with EmbeddedConsumer(queue.huey, workers, queue=queue, tick=0.25):
+        while not (job := queue.store.get(job_id)).done:
+            if on_progress is not None:
+                on_progress(job)
+            time.sleep(poll_s)
+    return job
 
 
 def job_summary(job: Job) -> dict[str, Any]:
