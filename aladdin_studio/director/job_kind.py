@@ -511,14 +511,14 @@ class AssembleRun:
             raise DirectorError(f"The scene '{self.brief.scene}' is gone from the project.")
         starts = shot_starts(scene)
         sub = self.state.setdefault("subjobs", {})
-        batch = _batch_from(sub.get("dialogue_batch"))  # queued before a restart
+        batch = _batch_from(self.state.get("dialogue_batch"))  # queued before a restart
         if self.brief.dialogue and batch is None:
             lines = [ScriptLine(d["character"], d["text"], d.get("emotion", ""),
                                 at=round(starts.get(d["shot"], 0.0) + float(d["offset"]), 3))
                      for d in self.brief.dialogue]
             batch = voice.submit_script(project, self.job.project, scene, lines)
             sub["dialogue"] = batch.job_ids
-            sub["dialogue_batch"] = _batch_to(batch)
+            self.state["dialogue_batch"] = _batch_to(batch)
             self.save()
         sfx_ids: list[str] = list(sub.get("sfx") or [])
         if len(sfx_ids) != len(self.brief.sfx):
