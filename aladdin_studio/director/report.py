@@ -1,7 +1,14 @@
 """The department report (design doc 4.1 ``VideoHeadResponse``): status complete / partial /
 failed, each shot's output with its quality score and attempts, the department's quality
 (shot scores weighted by duration, a missing shot counting 0), issues, suggestions, cost
-estimated vs actual and the time of every step. Saved beside the render as JSON."""
+estimated vs actual and the time of every step. Saved beside the render as JSON.
+
+Status: ``complete`` when every shot was made and every step done or skipped (a step is
+skipped when not asked for or when its package is not in this build; ``skipped`` says
+which and why); ``partial`` when a shot is missing (a slate stands in) or dialogue, music,
+sound effects or publishing failed; ``failed`` below 80 % of the shots or when a step
+could not go on. A shot still failing its quality check after the retries is in the scene,
+listed in ``issues`` and weighs in ``departmentQuality`` with its score."""
 
 from __future__ import annotations
 
