@@ -7,13 +7,12 @@ processes in WAL mode); the four questions are one or two indexed joins each.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
 from .brain import Props, newest_first
 from .media import LibraryUnavailable
+from .sqlite_conns import ThreadConnections
 
 __all__ = ["SqliteBrain", "default_path"]
 
@@ -49,27 +48,8 @@ class SqliteBrain:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        with self._conn() as conn:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-            except sqlite3.Error as exc:
-                raise LibraryUnavailable(f"The Brain {self.path} cannot be opened: {exc}") \
-                    from None
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
+        self._db = ThreadConnections(self.path, "The Brain", schema=_SCHEMA)
+        self._conn = self._db.get
 
     # ------------------------------------------------------------------ writing
 
@@ -155,8 +135,4 @@ class SqliteBrain:
         return [(r[0], r[1], json.loads(r[2]), json.loads(r[3])) for r in rows]
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._db.close()

@@ -12,12 +12,11 @@ queries filter on, so nothing the MongoDB back-end stores is lost.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
-from .media import LibraryUnavailable, MediaDocument, MediaQuery
+from .media import MediaDocument, MediaQuery
+from .sqlite_conns import ThreadConnections
 
 __all__ = ["SqliteMediaRepository", "default_path"]
 
@@ -76,13 +75,9 @@ class SqliteMediaRepository:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        with self._conn() as conn:
-            for statement in _SCHEMA:
-                conn.execute(statement)
+        self._db = ThreadConnections(self.path, "The media library", schema=_SCHEMA,
+                                     pragmas=("PRAGMA synchronous=NORMAL",))
+        self._conn = self._db.get
         self._backfill_names()
 
     def _backfill_names(self) -> None:
@@ -91,21 +86,6 @@ class SqliteMediaRepository:
         if conn.execute("SELECT 1 FROM media_names LIMIT 1").fetchone() is None:
             for (doc,) in conn.execute("SELECT doc FROM media").fetchall():
                 self.put(MediaDocument.from_dict(json.loads(doc)))
-
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-            except sqlite3.Error as exc:
-                raise LibraryUnavailable(f"The media library {self.path} cannot be opened: "
-                                         f"{exc}") from None
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
 
     def put(self, doc: MediaDocument) -> MediaDocument:
         names = ", ".join(_COLUMNS)
@@ -183,8 +163,4 @@ class SqliteMediaRepository:
         return [MediaDocument.from_dict(json.loads(r[0])) for r in rows]
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._db.close()
