@@ -1,5 +1,6 @@
-"""A process running the director's queue (for the kill -9 test): submits the brief, then
-consumes jobs until it is killed. argv: TMP PROJECT BRIEF."""
+"""A process running the director's queue (for the kill -9 tests): submits the brief, then
+consumes jobs until it is killed. argv: TMP PROJECT BRIEF [slow-sfx] (slow-sfx: this
+process's sound effects take a minute, so the kill lands in the audio step)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,16 @@ def main() -> None:
     from aladdin_studio.generation.providers.local import LocalProvider
     from aladdin_studio.jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey
 
+    if sys.argv[4:] == ["slow-sfx"]:
+        from aladdin_studio.voice.providers.local import LocalVoiceProvider
+
+        sound = LocalVoiceProvider.sound
+
+        def slow(self, request, out):  # type: ignore[no-untyped-def]
+            time.sleep(60)
+            return sound(self, request, out)
+
+        LocalVoiceProvider.sound = slow  # type: ignore[method-assign]
     settings = Settings(provider="local", elevenlabs_api_key="", max_generations_per_hour=500)
     local = LocalProvider(tmp / "renders-work", short_side=90)
     queue = JobQueue(make_huey(settings, path=tmp / "queue.sqlite3"),

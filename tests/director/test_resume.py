@@ -76,3 +76,61 @@ def test_kill_during_generation_and_resume(tmp_path: Path, director_project: Pat
     assert all(queue.store.get(j).remote_id == before[j][1] for j in submitted_before)
     # the finished step was not redone
     assert job.info["director"]["steps"]["assess"]["seconds"] == assess_s
+
+
+AUDIO_BRIEF = """scene: Audio Resume
+size: [320, 180]
+shots:
+  - {name: One, prompt: A quiet street, duration: 2, quality: draft}
+  - {name: Two, prompt: A closed door, duration: 2, quality: draft}
+dialogue:
+  - {character: Ann, text: "Is anyone home?", shot: 1, offset: 0.2}
+  - {character: Ben, text: Just me., shot: 2, offset: 0.2}
+sfx:
+  - {prompt: a door knock, at: 2.5, duration: 1}
+"""
+
+
+def test_kill_during_audio_and_resume_queues_no_line_twice(
+        tmp_path: Path, director_project: Path, brief_copy: Path,
+        director_queue: Any) -> None:
+    from aladdin_studio.jobs import JobStore
+
+    brief = brief_copy.with_name("audio.yaml")
+    brief.write_text(AUDIO_BRIEF)
+    proc = subprocess.Popen([sys.executable, str(HERE / "director_proc.py"), str(tmp_path),
+                             str(director_project), str(brief), "slow-sfx"],
+                            stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(HERE.parents[1])})
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    try:
+        assemble_id = proc.stdout.readline().strip()
+        assert assemble_id, "the director process did not start"
+        deadline = time.monotonic() + 120
+        while True:  # the lines are made, the (slow) sound effect is still running
+            assert time.monotonic() < deadline, "the audio step never got going"
+            voice = store.list(limit=20, kind="voice")
+            if len(voice) == 3 and sum(j.status == "succeeded" for j in voice) == 2:
+                break
+            assert proc.poll() is None
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    state = store.get(assemble_id).info["director"]
+    assert state["steps"]["audio"]["status"] == "running"
+    before = {j.id for j in store.list(limit=20, kind="voice")}
+
+    queue = director_queue()
+    deadline = time.monotonic() + 300
+    while not (job := queue.store.get(assemble_id)).done:
+        assert time.monotonic() < deadline, job.message
+        time.sleep(0.1)
+    assert job.status == "succeeded", job.error_message
+    assert job.info["director"]["report"]["status"] == "complete"
+    after = {j.id for j in queue.store.list(limit=20, kind="voice")}
+    assert after == before  # the same three jobs, waited for again, none queued twice
+    assert job.info["director"]["audio"]["sfx"] == 1
