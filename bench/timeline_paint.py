@@ -234,7 +234,7 @@ def main() -> None:
     report("drag at fit-all: move event", moves)
 
     with_view = edits(app, widget)
-    widget.ctx.project.changed.disconnect(widget.view.on_project_changed)
+    widget.ctx.document_changed.disconnect(widget.view.on_project_changed)  # views listen here
     alone = edits(app, widget)
     report("ripple trim + undo, 600-clip row", with_view, alone, "document alone")
     ctx.close()

@@ -26,6 +26,17 @@ def bump(track: Any) -> None:
         track._aladdin_version = getattr(track, "_aladdin_version", 0) + 1
 
 
+def change_count(obj: Any) -> int:
+    """How many recorded changes of its own attributes, metadata, effects, markers or takes
+    ``obj`` has had (applied or reverted). Views skip re-reading objects whose count is
+    unchanged: OTIO reads are slow (a missing metadata key costs tens of µs)."""
+    return getattr(obj, "_aladdin_changes", 0)
+
+
+def _count_change(obj: Any) -> None:
+    obj._aladdin_changes = change_count(obj) + 1
+
+
 class Op:
     def apply(self) -> None:
         raise NotImplementedError
@@ -80,6 +91,7 @@ class SetAttr(Op):
         self._bump()
 
     def _bump(self) -> None:
+        _count_change(self.obj)
         if self.name in ("source_range", "in_offset", "out_offset"):
             bump(self.obj.parent())
 
@@ -95,6 +107,7 @@ class SetMeta(Op):
     had_ns: bool
 
     def _put(self, value: Any) -> None:
+        _count_change(self.obj)
         md = self.obj.metadata
         if NS not in md:
             md[NS] = {}
@@ -123,6 +136,7 @@ class SetVector(Op):
     new: list
 
     def _put(self, values: list) -> None:
+        _count_change(self.owner)
         vector = getattr(self.owner, self.attr)
         while len(vector):
             vector.pop()
@@ -145,9 +159,11 @@ class SetTakes(Op):
     new_key: str
 
     def apply(self) -> None:
+        _count_change(self.clip)
         self.clip.set_media_references(self.new_refs, self.new_key)
 
     def revert(self) -> None:
+        _count_change(self.clip)
         self.clip.set_media_references(self.old_refs, self.old_key)
 
 
@@ -164,6 +180,9 @@ class Transaction:
     added_clip: bool = False
     topics: set[str] = field(default_factory=set)  # e.g. "bin", "markers", "project"
     items: dict[int, Any] = field(default_factory=dict)  # id -> item changed or moved beside
+    # (track, its layout version, its cached layout) when this transaction first touched it:
+    # a revert restores the track exactly, so its layout need not be computed again.
+    layouts: list[tuple[Any, int, Any]] = field(default_factory=list, repr=False)
 
     def touch_item(self, item: Any) -> None:
         if item is not None:
@@ -176,6 +195,9 @@ class Transaction:
     def touch_track(self, track: Any) -> None:
         if not any(t is track for t in self.tracks):
             self.tracks.append(track)
+            if not any(t is track for t, _, _ in self.layouts):  # before any op changes it
+                self.layouts.append((track, getattr(track, "_aladdin_version", 0),
+                                     getattr(track, "_aladdin_layout", None)))
 
     def touch_scene(self, scene: Any) -> None:
         if not any(s is scene for s in self.scenes):
@@ -255,6 +277,9 @@ class Transaction:
     def revert(self) -> None:
         for op in reversed(self.ops):
             op.revert()
+        for track, version, cached in self.layouts:
+            if cached is not None and cached[0] == version:  # still valid: keep using it
+                track._aladdin_layout = (getattr(track, "_aladdin_version", 0), *cached[1:])
 
     def apply(self) -> None:
         for op in self.ops:
@@ -262,6 +287,9 @@ class Transaction:
 
     def extend(self, other: Transaction) -> None:
         self.ops.extend(other.ops)
+        for entry in other.layouts:  # other's tracks as they were before its ops
+            if not any(t is entry[0] for t, _, _ in self.layouts):
+                self.layouts.append(entry)
         for track in other.tracks:
             self.touch_track(track)
         for scene in other.scenes:

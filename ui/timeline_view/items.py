@@ -23,6 +23,7 @@ from ...quality.takes import clip_report, report_text
 from ...timeline import schema as S
 from ...timeline.layout import layout, media_bounds
 from ...timeline.titles import is_title
+from ...timeline.transaction import change_count
 from . import style
 from .geometry import HANDLE_PX, VOLUME_TOP
 from .previews import strip_count
@@ -188,6 +189,7 @@ class ClipItem(QGraphicsItem):
         self._elided: tuple[int, str] = (-1, "")
         self._ref_key: tuple | None = None
         self._values: tuple | None = None
+        self._seen: tuple | None = None  # (take, change counts of the clip and take, rate)
         self.quality: tuple[bool, float] | None = None  # (passed, score) of the active take
 
     @property
@@ -207,12 +209,17 @@ class ClipItem(QGraphicsItem):
     def refresh(self, rate: float) -> None:
         """Re-read the document values this item draws; repaint only if one changed.
 
-        Runs for every clip of a track the document touched, so the media reference's
-        derived values (path, bounds, duration) are recomputed only when the reference
-        itself changes (a take switch or relink).
+        Runs for every clip of a track the document touched, so it returns at once unless
+        the clip or its take had a recorded change (``transaction.change_count``), and the
+        media reference's derived values (path, bounds, duration) are recomputed only when
+        the reference itself changes (a take switch or relink).
         """
         clip = self.clip
         ref = clip.media_reference
+        seen = (ref, change_count(clip), change_count(ref), rate)
+        if self._seen is not None and self._seen[0] is ref and self._seen[1:] == seen[1:]:
+            return  # no recorded change of the clip or its take since the last read
+        self._seen = seen
         url = getattr(ref, "target_url", None)
         ref_key = (id(ref), url, rate)
         if ref_key != self._ref_key:
