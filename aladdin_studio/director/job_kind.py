@@ -496,6 +496,7 @@ class AssembleRun:
 
     def _audio(self) -> None:
         from ..timeline import commands as C
+        from ..voice.pending import batch_from_dict, batch_to_dict
         from ..voice.providers.base import SoundRequest
         from ..voice.script import ScriptLine
         from ..voice.service import VoiceService
@@ -511,14 +512,15 @@ class AssembleRun:
             raise DirectorError(f"The scene '{self.brief.scene}' is gone from the project.")
         starts = shot_starts(scene)
         sub = self.state.setdefault("subjobs", {})
-        batch = _batch_from(self.state.get("dialogue_batch"))  # queued before a restart
+        queued = self.state.get("dialogue_batch")  # queued before a restart
+        batch = batch_from_dict(queued) if queued else None
         if self.brief.dialogue and batch is None:
             lines = [ScriptLine(d["character"], d["text"], d.get("emotion", ""),
                                 at=round(starts.get(d["shot"], 0.0) + float(d["offset"]), 3))
                      for d in self.brief.dialogue]
             batch = voice.submit_script(project, self.job.project, scene, lines)
             sub["dialogue"] = batch.job_ids
-            self.state["dialogue_batch"] = _batch_to(batch)
+            self.state["dialogue_batch"] = batch_to_dict(batch)
             self.save()
         sfx_ids: list[str] = list(sub.get("sfx") or [])
         if len(sfx_ids) != len(self.brief.sfx):
@@ -660,31 +662,6 @@ class AssembleRun:
         report = build_report(self)
         self.state["report"] = report
         self.state["report_path"] = str(save_report(self, report))
-
-
-def _batch_to(batch: Any) -> dict[str, Any]:
-    """A submitted dialogue batch as JSON (so a resumed run waits for the same jobs)."""
-    return {"scene": batch.scene, "start": batch.start, "gap": batch.gap,
-            "provider": batch.provider, "project": batch.project,
-            "new_characters": [c.to_dict() for c in batch.new_characters],
-            "lines": [{"line": p.line.to_dict(), "character": p.character.to_dict(),
-                       "settings": p.settings.to_dict(), "job_id": p.job_id,
-                       "line_index": p.line_index} for p in batch.lines]}
-
-
-def _batch_from(data: dict[str, Any] | None) -> Any:
-    if not data:
-        return None
-    from ..voice.profiles import Character, TTSSettings
-    from ..voice.script import ScriptLine
-    from ..voice.service import DialogueBatch, LinePlan
-
-    lines = [LinePlan(ScriptLine(**p["line"]), Character.from_dict(p["character"]),
-                      TTSSettings.from_dict(p["settings"]), p["job_id"], p["line_index"])
-             for p in data["lines"]]
-    return DialogueBatch(data["scene"], lines, data["start"], data["gap"],
-                         [Character.from_dict(c) for c in data["new_characters"]],
-                         data["provider"], data["project"])
 
 
 def run_assemble(job: Job, ctx: JobContext) -> dict[str, Any] | None:
