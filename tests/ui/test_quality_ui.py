@@ -159,3 +159,24 @@ def test_in_the_editor_a_frozen_generation_is_badged_and_regenerated_once(qtbot,
     finally:
         controller.close()
         ctx.close()
+
+
+def test_verify_against_a_picked_reference_checks_imported_footage(qtbot, editor, tmp_path,
+                                                                   monkeypatch):
+    """Right-click ▸ Verify Against Reference… on imported footage: the picked picture is
+    used as the kind of reference the user chose."""
+    from PIL import Image
+
+    from aladdin_studio.ui import quality_actions
+
+    ctx, _timeline, _inspector = editor
+    clip = next(c for c in ctx.scene.find_clips() if c.name == "pattern-2")
+    picture = tmp_path / "elsewhere.png"
+    Image.new("RGB", (640, 360), (200, 30, 160)).save(picture)
+    monkeypatch.setattr(quality_actions, "pick_reference",
+                        lambda parent: (picture, quality_actions.REFERENCE_KINDS[1]))
+    assert quality_actions.verify_clip(ctx, clip, None, ask_reference=True)
+    report = verified(qtbot, clip)
+    assert report["params"]["location_ref"] == str(picture)
+    location = next(c for c in report["checks"] if c["type"] == "location-consistency")
+    assert location["passed"] is False  # a magenta card is not the sample's picture
