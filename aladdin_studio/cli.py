@@ -532,25 +532,14 @@ def _generate(args: argparse.Namespace, settings: Any, session: Any) -> int:
             raise TimelineError(f"There is no clip at {args.at:g} s on track "
                                 f"'{target.name}' to add a take to.")
     from .generation import placement as P
+    from .services.generation import submit_placed
 
-    # The job is held until its placeholder is saved: a failed placement or save (or an
+    # The job runs only once its placeholder is saved: a failed placement or save (or an
     # unreachable queue) abandons it instead of leaving a paid job nobody will land.
-    job, command = service.submit(request, scene=scene, track=track, at=at, clip=clip,
-                                  new_take=args.new_take, insert=args.insert, hold=True)
-    try:
-        session.push(command)
-        session.save()
-    except BaseException as exc:
-        service.abandon(job.id, f"the placeholder could not be saved: {_one_line(exc)}")
-        raise
+    job = submit_placed(service, request, session.push, save=session.save, scene=scene,
+                        track=track, at=at, clip=clip, new_take=args.new_take,
+                        insert=args.insert)
     placed = next(c for c, j in P.find_generation_clips(project) if j == job.id)
-    try:
-        job = service.release(job.id)
-    except AladdinError as exc:
-        service.abandon(job.id, _one_line(exc))
-        session.push(P.status_command(placed, "failed", _one_line(exc)))
-        session.save()
-        raise
     out = sys.stderr if args.json else sys.stdout
     if not args.json:
         cost = f"est. ${job.est_cost:.2f}"

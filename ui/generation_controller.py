@@ -22,6 +22,7 @@ from ..generation.errors import InvalidInputError
 from ..generation.providers.factory import provider_name
 from ..generation.request import GenerationRequest
 from ..jobs import ACTIVE, EmbeddedConsumer, Job, JobQueue, JobStore, make_huey
+from ..services.generation import submit_placed
 
 __all__ = ["POLL_MS", "GenerationController"]
 
@@ -172,11 +173,8 @@ class GenerationController(QObject):
         """
         if self.service is None:
             raise InvalidInputError("Open or save a project before generating.")
-        # Held until its placeholder is on the timeline (the editor keeps it, autosaved):
-        # a refused placement abandons the job before anything is paid.
-        job, command = self.service.submit(request, scene=scene, track=track, at=at_frame,
-                                           clip=clip, new_take=clip is not None, hold=True)
-        if command is not None:
+
+        def push(command: Any) -> None:  # a refusal: the status bar, and raised for the job
             refused: list[str] = []
             self.ctx.error.connect(refused.append)
             try:
@@ -184,10 +182,13 @@ class GenerationController(QObject):
             finally:
                 self.ctx.error.disconnect(refused.append)
             if not ok:
-                reason = refused[0] if refused else "The timeline refused the generated clip."
-                self.service.abandon(job.id, reason)
-                raise InvalidInputError(reason)
-        self.service.release(job.id)
+                raise InvalidInputError(refused[0] if refused
+                                        else "The timeline refused the generated clip.")
+
+        # Run once its placeholder is on the timeline (the editor keeps it, autosaved): a
+        # refused placement abandons the job before anything is paid.
+        job = submit_placed(self.service, request, push, scene=scene, track=track, at=at_frame,
+                            clip=clip, new_take=clip is not None)
         self.ensure_consumer()
         self.poll()
         return self.job(job.id) or job

@@ -19,7 +19,46 @@ from aladdin_studio.jobs import Job
 from aladdin_studio.timeline import schema as S
 from aladdin_studio.timeline.commands import Command
 
-__all__ = ["GenerationService", "Landing", "land_finished", "project_key", "request_for"]
+__all__ = ["GenerationService", "Landing", "land_finished", "project_key", "request_for",
+           "submit_placed"]
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def submit_placed(service: GenerationService, request: GenerationRequest,
+                  push: Callable[[Command], Any], *, save: Callable[[], Any] | None = None,
+                  **where: Any) -> Job:
+    """Queue ``request`` and let it run only once its placeholder (or new take) is placed by
+    ``push`` (which raises when the timeline refuses it) and, for a front end that keeps the
+    project on disk, saved by ``save``: until then the job is held, so a refused placement or a
+    failed save abandons it before anything is paid. A queue that cannot take the released
+    job abandons it too and marks the placeholder failed. ``where``: the placement of
+    ``GenerationService.submit`` (scene, track, at, clip, new_take, insert). Returns the
+    released job."""
+    job, command = service.submit(request, hold=True, **where)
+    try:
+        if command is not None:
+            push(command)
+        if save is not None:
+            save()
+    except BaseException as exc:
+        why = _one_line(exc)
+        service.abandon(job.id, why if save is None
+                        else f"the placeholder could not be saved: {why}")
+        raise
+    try:
+        return service.release(job.id)
+    except AladdinError as exc:
+        service.abandon(job.id, _one_line(exc))
+        placed = next((c for c, j in placement.find_generation_clips(service.project)
+                       if j == job.id), None)
+        if placed is not None:
+            push(placement.status_command(placed, "failed", _one_line(exc)))
+            if save is not None:
+                save()
+        raise
 
 
 @dataclass
