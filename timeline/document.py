@@ -270,20 +270,30 @@ def video_clip_count(scene: otio.schema.Timeline) -> int:
                for item in track if isinstance(item, otio.schema.Clip) and not is_title(item))
 
 
+def _over_clip_limit(scene: otio.schema.Timeline) -> tuple[int, int] | None:
+    """``(video clip count, limit)`` for a scene past its clip limit, else None. Runs on
+    every edit that adds a clip, so titles (a media-reference lookup per clip) are
+    looked for only when the plain clip count is over the limit."""
+    limit = S.scene_max_clips(scene)
+    if sum(1 for track in scene.tracks if not S.is_audio(track)
+           for item in track if isinstance(item, otio.schema.Clip)) <= limit:
+        return None
+    count = video_clip_count(scene)
+    return (count, limit) if count > limit else None
+
+
 def clip_limit_warning(scene: otio.schema.Timeline) -> str | None:
     """The warning for a scene past its clip limit (None within it)."""
-    limit = S.scene_max_clips(scene)
-    count = video_clip_count(scene)
-    if count <= limit:
+    if (over := _over_clip_limit(scene)) is None:
         return None
+    count, limit = over
     return (f"Scene '{scene.name}' now has {count} video clips, over its limit of {limit} "
             "(scene assembly and generation keep to it).")
 
 
 def check_clip_limit(scene: otio.schema.Timeline) -> None:
-    limit = S.scene_max_clips(scene)
-    count = video_clip_count(scene)
-    if count > limit:
+    if (over := _over_clip_limit(scene)) is not None:
+        count, limit = over
         raise ClipLimitError(
             f"Scene '{scene.name}' can hold at most {limit} video clips; this edit would make "
             f"{count}. Split the scene or remove a clip first.")
