@@ -69,22 +69,13 @@ def _find_clip(project: Any, spec: str) -> Any:
                      f"from 1 to {len(clips)}).")
 
 
-def _media_path(project: Any, clip: Any) -> Path:
-    ref = clip.media_reference
-    url = getattr(ref, "target_url", None)
-    if not url:
-        raise VerifyInputError(f"Clip '{clip.name}' has no media file to verify (a placeholder or "
-                         "a generated title?).")
-    return Path(project.resolve_media(url))
-
-
-def _params(args: argparse.Namespace, stored: dict[str, Any] | None) -> Any:
+def _params(args: argparse.Namespace, clip: Any) -> Any:
     """The take's recorded parameters (so the verdict matches the automatic one), then the
     command line's options on top."""
-    from .quality.job_kind import VerifyPayload
+    from .quality.takes import recorded_params
     from .quality.verify import VerifyParams
 
-    params = VerifyPayload("", stored or {}).verify_params() if stored else VerifyParams()
+    params = recorded_params(clip) if clip is not None else VerifyParams()
     if args.character_ref:
         params.character_refs = [Path(p) for p in args.character_ref]
     if args.location_ref:
@@ -102,7 +93,7 @@ def _params(args: argparse.Namespace, stored: dict[str, Any] | None) -> Any:
 
 def cmd_verify(args: argparse.Namespace, settings: Any) -> int:
     from .quality import verify_video
-    from .quality.takes import SetTakeQuality, clip_report, stored_report
+    from .quality.takes import SetTakeQuality, stored_report, take_media
     from .quality.verify import apply_settings
     from .timeline.project_io import load
 
@@ -112,14 +103,12 @@ def cmd_verify(args: argparse.Namespace, settings: Any) -> int:
     clip = None
     if args.clip:
         clip = _find_clip(project, args.clip)
-        path = _media_path(project, clip)
-        stored = (clip_report(clip) or {}).get("params")
+        path = take_media(project, clip)
     else:
         path = Path(args.media)
         if not path.is_file():
             raise VerifyInputError(f"The media file {path} does not exist.")
-        stored = None
-    params = _params(args, stored)
+    params = _params(args, clip)
     apply_settings(params, settings)
     result = verify_video(path, params)
     if args.save and clip is not None:
@@ -127,9 +116,7 @@ def cmd_verify(args: argparse.Namespace, settings: Any) -> int:
 
         with ProjectSession.open(args.project, writer="aladdin-studio verify") as session:
             target = _find_clip(session.project, args.clip)
-            report = stored_report(result)
-            report["params"] = params.to_dict()
-            session.push(SetTakeQuality(target, report))
+            session.push(SetTakeQuality(target, stored_report(result, params)))
             session.save()
     if args.json:
         data = result.to_dict()

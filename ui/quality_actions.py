@@ -12,7 +12,13 @@ import opentimelineio as otio
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
-from ..quality.takes import SetTakeQuality, clip_report, stored_report
+from ..quality.takes import (
+    NoMediaToVerify,
+    SetTakeQuality,
+    recorded_params,
+    stored_report,
+    take_media,
+)
 from ..quality.verify import VerifyParams
 
 __all__ = ["REFERENCE_KINDS", "QualityVerifier", "pick_reference", "verifier_for"]
@@ -38,11 +44,9 @@ class QualityVerifier(QObject):
                    kind: str = REFERENCE_KINDS[0]) -> VerifyParams:
         """The take's recorded parameters (a generated take: its request), else only the
         general checks; ``reference`` as a character/location reference or first frame."""
-        from ..quality.job_kind import VerifyPayload
         from ..quality.verify import apply_settings
 
-        stored = (clip_report(clip) or {}).get("params")
-        params = VerifyPayload("", stored).verify_params() if stored else VerifyParams()
+        params = recorded_params(clip)
         if reference is not None:
             if kind == REFERENCE_KINDS[1]:
                 params.location_ref = reference
@@ -55,13 +59,13 @@ class QualityVerifier(QObject):
 
     def verify(self, clip: otio.schema.Clip, params: VerifyParams) -> bool:
         """Start verifying ``clip``'s active take; False (and ``failed``) if it has no file."""
-        url = getattr(clip.media_reference, "target_url", None)
-        if not url:
-            self.failed.emit(clip, f"Clip '{clip.name}' has no media file to verify.")
+        try:
+            path = take_media(self.ctx.project, clip)
+        except NoMediaToVerify as exc:
+            self.failed.emit(clip, str(exc))
             return False
         if id(clip) in self.running:
             return True
-        path = Path(self.ctx.project.resolve_media(url))
         key = clip.active_media_reference_key
         self.running.add(id(clip))
 
@@ -83,8 +87,7 @@ class QualityVerifier(QObject):
         if isinstance(result, Exception):
             self.failed.emit(clip, str(result) or type(result).__name__)
             return
-        report = stored_report(result)
-        report["params"] = params.to_dict()
+        report = stored_report(result, params)
         try:
             self.ctx.push(SetTakeQuality(clip, report, key))
         except Exception as exc:  # noqa: BLE001 - the clip went away meanwhile

@@ -50,9 +50,7 @@ def verify_generation(path: str | Path, request: GenerationRequest,
     except (AladdinError, ValueError, OSError) as exc:
         log.warning("could not verify %s: %s", path, exc)
         return {"error": str(exc)}
-    report = stored_report(result)
-    report["params"] = params.to_dict()  # `aladdin-studio verify --clip` repeats the check
-    return report
+    return stored_report(result, params)  # with params: `verify --clip` repeats the check
 
 
 def provider_short_side(provider: Any) -> int | None:

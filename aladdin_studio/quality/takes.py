@@ -6,29 +6,60 @@ pick the better take. Pure document logic (no Qt)."""
 from __future__ import annotations
 
 import datetime as _dt
+from pathlib import Path
 from typing import Any
 
 import opentimelineio as otio
 
+from ..errors import AladdinError, ErrorKind
 from ..timeline import commands as C
 from ..timeline import schema as S
 from ..timeline.errors import InvalidEditError
 from .result import VideoQualityResult
 
-__all__ = ["REPORT_KEY", "RETRY_KEY", "SetTakeQuality", "active_report", "badge", "better",
-           "clip_report", "keep_new_take", "report_text", "stored_report", "take_report"]
+__all__ = ["REPORT_KEY", "RETRY_KEY", "NoMediaToVerify", "SetTakeQuality", "active_report",
+           "badge", "better", "clip_report", "keep_new_take", "recorded_params", "report_text",
+           "stored_report", "take_media", "take_report"]
 
 REPORT_KEY = "quality_report"
 
 
-def stored_report(result: VideoQualityResult) -> dict[str, Any]:
+def stored_report(result: VideoQualityResult, params: Any = None) -> dict[str, Any]:
     """What a take keeps: the design doc's fields, findings and the verdict (no raw
-    per-frame metrics, which only the CLI's ``--json`` prints)."""
+    per-frame metrics, which only the CLI's ``--json`` prints), and the ``VerifyParams`` it
+    was checked with, so ``verify --clip`` and the editor repeat the same check."""
     data = result.to_dict()
     for check in data["checks"]:
         check.pop("metrics", None)
     data["verifiedAt"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    if params is not None:
+        data["params"] = params.to_dict()
     return data
+
+
+class NoMediaToVerify(AladdinError):
+    """The clip's active take has no file (a generation placeholder, a generated title)."""
+
+    kind = ErrorKind.INVALID_INPUT
+
+
+def take_media(project: Any, clip: Any) -> Path:
+    """The file of ``clip``'s active take, resolved in ``project``."""
+    url = getattr(clip.media_reference, "target_url", None)
+    if not url:
+        raise NoMediaToVerify(f"Clip '{clip.name}' has no media file to verify (a placeholder "
+                              "or a generated title?).")
+    return Path(project.resolve_media(url))
+
+
+def recorded_params(clip: Any) -> Any:
+    """The ``VerifyParams`` the active take was last checked with (a generated take: from
+    its request), so a new check gives the same verdict; the general checks otherwise."""
+    from .job_kind import VerifyPayload
+    from .verify import VerifyParams
+
+    stored = (clip_report(clip) or {}).get("params")
+    return VerifyPayload("", stored).verify_params() if stored else VerifyParams()
 
 
 def take_report(ref: Any) -> dict[str, Any] | None:
