@@ -121,8 +121,9 @@ class EditorApi(QObject):
         return location.file if location is not None else None
 
     def run_edit(self, fn: Any) -> Any:
-        """``fn(project, push)`` on the GUI thread with the editor's undo stack."""
-        return self._on_gui(lambda: fn(self.ctx.project, self.ctx.undo.push))
+        """``fn(project, push)`` on the GUI thread, ``push`` the editor session's (its undo
+        stack; a refused edit raises)."""
+        return self._on_gui(lambda: fn(self.ctx.project, self.ctx.session.push))
 
     def ensure_consumer(self) -> None:
         self._on_gui(self.ctx.generation.ensure_consumer)
