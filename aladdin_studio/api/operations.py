@@ -44,7 +44,14 @@ def verify(backend: ApiBackend, entry: ProjectEntry, body: VerifyRequest) -> dic
                        f"{', '.join(CHECK_TYPES)}.", field="checkTypes")
     path = media_file(backend, entry, body.videoId)
     job = _job_of(backend, body.videoId)
-    if job is not None and job.kind == "generation":
+    stored = (job.info or {}).get("quality_report", {}).get("params") if job else None
+    if isinstance(stored, dict) and stored:
+        # The parameters the generation step checked this take with (the local provider's
+        # render size included), so the route gives the job's own verdict.
+        from ..quality.job_kind import VerifyPayload
+
+        params = VerifyPayload("", stored).verify_params()
+    elif job is not None and job.kind == "generation":
         from ..generation.request import GenerationRequest
 
         request = GenerationRequest.from_dict(dict(job.payload))

@@ -194,6 +194,11 @@ def test_verify_scores_a_generated_clip_synchronously(api, new_project):
     assert [c["type"] for c in result["checks"]] == ["duration", "fps"]
     assert result["checks"][0]["passed"] is True  # 1 s asked, 1 s made
     assert isinstance(result["issues"], list) and isinstance(result["suggestions"], list)
+    # the route checks the take with the parameters its generation step used (the local
+    # provider renders below the model's resolution, which that step allowed for)
+    r = api.client.post(f"/api/v1/projects/{pid}/videos/verify",
+                        json={"videoId": job_id, "checkTypes": ["resolution"]})
+    assert r.status_code == 200 and r.json()["checks"][0]["passed"] is True, r.text
     r = api.client.post(f"/api/v1/projects/{pid}/videos/verify",
                         json={"videoId": job_id, "checkTypes": ["sharpness"]})
     assert r.status_code == 422 and r.json()["field"] == "checkTypes"
