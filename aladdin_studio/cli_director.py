@@ -91,8 +91,9 @@ def cmd_assemble(args: argparse.Namespace, settings: Any) -> int:
 
     location = ProjectLocation.for_path(args.project)
     if not location.file.is_file():
-        print(f"aladdin-studio: error: no project at {args.project}", file=sys.stderr)
-        return 2
+        from .timeline.errors import ProjectFileError  # one line and exit 2 in cli.main
+
+        raise ProjectFileError(f"No project at {args.project}.")
     queue = _queue(settings, args.provider)
     job = submit_brief(queue, location.file, Path(args.brief), preset=args.preset,
                        publish=args.publish,

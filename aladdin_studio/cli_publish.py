@@ -47,8 +47,15 @@ def add_publish_parsers(sub: Any) -> None:
 
 
 def _fail(message: str) -> int:
+    """A finished job that failed: one line, exit 2 (bad input raises, mapped by cli.main)."""
     print(f"aladdin-studio: error: {message}", file=sys.stderr)
     return 2
+
+
+def _bad_input(message: str) -> None:
+    from .publish.errors import PublishError  # INVALID_INPUT: one line and exit 2 in cli.main
+
+    raise PublishError(message)
 
 
 def cmd_publish(args: argparse.Namespace, settings: Any) -> int:
@@ -59,7 +66,7 @@ def cmd_publish(args: argparse.Namespace, settings: Any) -> int:
     from .timeline.document import ProjectLocation
 
     if args.preset and not args.render_now:
-        return _fail("--preset goes with --render-now.")
+        _bad_input("--preset goes with --render-now.")
     payload = PublishPayload(
         project=str(Path(args.project).absolute()), scene=args.scene,
         render=str(Path(args.render).absolute()) if args.render else None,
@@ -109,7 +116,7 @@ def cmd_media(args: argparse.Namespace, settings: Any) -> int:
     from .library.media import MediaQuery
 
     if args.page < 1:
-        return _fail("--page starts at 1.")
+        _bad_input("--page starts at 1.")
     query = MediaQuery(project_id=_project_id(args.project), type=args.type,
                        character=args.character, location=args.location, method=args.method,
                        min_quality=args.min_quality, limit=args.limit,

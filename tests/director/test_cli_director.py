@@ -93,6 +93,11 @@ def test_assemble_user_errors_are_one_line(director_project: Path, small_brief: 
     assert "nope" in capsys.readouterr().err
     assert main(["brief", str(director_project), "--scene", "Nowhere", "-o",
                  str(small_brief.with_name("x.yaml"))]) == 2
+    missing = director_project.with_name("Missing.aladdin")
+    capsys.readouterr()
+    assert main(["assemble", str(missing), "--brief", str(small_brief)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"aladdin-studio: error: No project at {missing}.\n"
 
 
 def test_assemble_without_wait_queues_and_reports_the_estimate(

@@ -152,6 +152,7 @@ def test_user_errors_are_one_line_and_exit_2(xdg, sample_project, tmp_path, caps
                  ["publish", sample_project, "--scene", "Nope", "--media", "all"],
                  ["publish", tmp_path / "missing.aladdin", "--media", "all"],
                  ["media", sample_project, "--min-quality", "3"],
+                 ["media", sample_project, "--page", "0"],
                  ["publish", sample_project, "--media", "all", "--destination", "r2"],
                  ["brain", sample_project, "set-in", "Atlantis"]):
         status = main([str(a) for a in args])
