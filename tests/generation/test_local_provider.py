@@ -286,7 +286,7 @@ def test_cancel_stops_an_inflight_render(reg: Registry, tmp_path: Path) -> None:
             time.sleep(0.01)
         t0 = time.monotonic()
         provider.cancel(rid, model)
-        assert time.monotonic() - t0 < 2
+        assert time.monotonic() - t0 < 5  # stops at the next frame (the join gives up at 10 s)
         assert provider.wait(rid, timeout=5)
         with pytest.raises(GenerationCancelled):
             provider.status(rid, model)

@@ -54,7 +54,7 @@ def test_kill_9_never_leaves_a_stale_lock(tmp_path):
     child.wait()
     start = time.monotonic()
     with L.acquire(project, "aladdin-studio import", wait_s=0.0) as lock:
-        assert time.monotonic() - start < 0.5
+        assert time.monotonic() - start < 2  # wall time on a shared box: no waiting, no retry
         assert L.lock_path(project).exists()
         assert lock.info["pid"] == os.getpid()
 

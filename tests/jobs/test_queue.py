@@ -199,7 +199,7 @@ def test_consumer_shutdown_hands_running_jobs_back(fake_queue, project, start_co
     rid = wait_for(lambda: queue.get(job.id).remote_id)
     t0 = time.monotonic()
     assert consumer.close(5)
-    assert time.monotonic() - t0 < 2  # no waiting for the generation to finish
+    assert time.monotonic() - t0 < 4  # no waiting for the generation (it never finishes)
     handed_back = queue.get(job.id)
     assert handed_back.status == "submitted" and handed_back.worker is None
     assert handed_back.remote_id == rid and handed_back.attempts == 0

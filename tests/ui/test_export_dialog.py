@@ -115,7 +115,9 @@ def test_in_out_export_writes_a_playable_file_without_blocking(qtbot, dialog, ct
 
     started = time.perf_counter()
     assert dialog.start_export()
-    assert time.perf_counter() - started < 0.5
+    # Bounds in this test are wall time on a shared 2-core box (load ~14 seen): loose enough
+    # for scheduling noise, far below the multi-second blocks they are there to catch.
+    assert time.perf_counter() - started < 1.0
     assert asked and not dialog.export_button.isEnabled() and dialog.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
     heartbeat.stop()
@@ -133,14 +135,15 @@ def test_in_out_export_writes_a_playable_file_without_blocking(qtbot, dialog, ct
     assert dialog.progress_bar.text() == "24 / 24 frames"
     assert "Wrote range.mp4" in dialog.message_label.text()
     assert "rendered in" in dialog.message_label.text()
-    # Idle machine: max lateness ~5-40 ms. The bound is loose because the 2 cores are shared
-    # with the export child (and other work); a real block, such as a blocking
-    # ExportProcess.cancel() (up to 5 s), shows up as one long gap.
+    # Idle machine: max lateness ~5-40 ms; under load ~14 one gap of 292 ms was seen. The
+    # bound is loose because the 2 cores are shared with the export child (and other work);
+    # a real block, such as a blocking ExportProcess.cancel() (up to 5 s), shows up as one
+    # long gap.
     late = sorted(b - a - 0.005 for a, b in zip(beats, beats[1:], strict=False))
     print(f"heartbeat lateness: max {late[-1] * 1000:.1f} ms, "
           f"median {late[len(late) // 2] * 1000:.1f} ms over {len(beats)} beats")
-    assert len(beats) > 20 and late[len(late) // 2] < 0.02
-    assert late[-1] < 0.25, f"GUI blocked for {late[-1] * 1000:.0f} ms"
+    assert len(beats) > 20 and late[len(late) // 2] < 0.05
+    assert late[-1] < 1.0, f"GUI blocked for {late[-1] * 1000:.0f} ms"
 
     assert dialog.show_button.isVisible()
     dialog.show_button.click()
@@ -182,7 +185,8 @@ def test_cancel_leaves_no_file(qtbot, dialog, monkeypatch, grace, when):
                         and dialog.process.progress.done > 0, timeout=60_000)
     started = time.perf_counter()
     dialog.cancel_button.click()
-    assert time.perf_counter() - started < 0.05  # the GUI does not wait for the child
+    # the GUI does not wait for the child (a cooperative stop may take CANCEL_GRACE_S = 3 s)
+    assert time.perf_counter() - started < 0.5
     qtbot.waitUntil(lambda: not dialog.running, timeout=15_000)
     assert dialog.process.cancelled and dialog.result is None
     assert dialog.message_label.text() == "Cancelled — no file written."

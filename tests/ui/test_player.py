@@ -287,9 +287,11 @@ def test_playback_runs_in_real_time_and_keeps_the_gui_responsive(qtbot, opened):
     probe.stop()
     assert frames == pytest.approx(elapsed * FPS, rel=0.3)
     assert len([t for t in shown if first < t]) == pytest.approx(elapsed * FPS, rel=0.3)
-    # Loose: the machine is shared; typical worst gaps here are 10–25 ms.
+    # Loose: the machine is shared (2 cores, load up to ~14); typical worst gaps here are
+    # 10–25 ms when quiet. A real stall (a loudness scan or decode on the GUI thread) is
+    # seconds long.
     gaps = np.diff([t for t in ticks if t >= start])
-    assert gaps.max() < 0.1, f"GUI thread stalled {gaps.max() * 1e3:.0f} ms"
+    assert gaps.max() < 0.4, f"GUI thread stalled {gaps.max() * 1e3:.0f} ms"
 
 
 def test_fast_and_reverse_play_move_the_playhead(qtbot, opened):
