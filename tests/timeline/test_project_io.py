@@ -133,32 +133,46 @@ def test_full_disk_error_keeps_the_old_file(sample_project, monkeypatch):
     assert not list(project.location.root.glob(".project.otio.*.tmp"))
 
 
+# One process imports once and forks a fresh saver per line on stdin (a new interpreter per
+# kill was most of this test's time); each saver loads the project and saves in a loop.
 SAVER = """
-import sys
+import os, sys
 from aladdin_studio.timeline import commands as C, project_io
-project = project_io.load(sys.argv[1])
-print("ready", flush=True)
-i = 0
-while True:
-    i += 1
-    C.RenameItem(project.scene(), f"Scene {i} " + "x" * (i % 5000)).redo(project)
-    project_io.save(project)
+for _ in sys.stdin:
+    pid = os.fork()
+    if pid == 0:
+        project = project_io.load(sys.argv[1])
+        print("ready", os.getpid(), flush=True)
+        i = 0
+        while True:
+            i += 1
+            C.RenameItem(project.scene(), f"Scene {i} " + "x" * (i % 5000)).redo(project)
+            project_io.save(project)
+    os.waitpid(pid, 0)
+    print("reaped", flush=True)
 """
 
 
 def test_kill_9_during_saves_never_tears_the_project(sample_project):
     rng = random.Random(9)
     names = set()
-    for _ in range(20):
-        proc = subprocess.Popen([sys.executable, "-c", SAVER, str(sample_project)],
-                                stdout=subprocess.PIPE, text=True)
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 0.25))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        project = project_io.load(sample_project)  # old or new, never torn
-        names.add(project.scene().name)
-        assert len(project.scene().tracks[0]) == 9
+    forker = subprocess.Popen([sys.executable, "-c", SAVER, str(sample_project)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        for _ in range(20):
+            forker.stdin.write("save\n")
+            forker.stdin.flush()
+            word, pid = forker.stdout.readline().split()
+            assert word == "ready"
+            time.sleep(rng.uniform(0.0, 0.25))
+            os.kill(int(pid), signal.SIGKILL)
+            assert forker.stdout.readline().strip() == "reaped"
+            project = project_io.load(sample_project)  # old or new, never torn
+            names.add(project.scene().name)
+            assert len(project.scene().tracks[0]) == 9
+    finally:
+        forker.kill()
+        forker.wait()
     assert len(names) > 1  # the saves really happened between kills
 
 
