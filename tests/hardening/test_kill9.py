@@ -45,8 +45,10 @@ def test_kill_9_during_render(sample_project, tmp_path):
     argv = [*CLI, "render", str(sample_project), "-o", str(out), "--preset", "draft",
             "--range", "0", "2"]
     killed = 0
-    for _ in range(3):
-        if time.monotonic() - start > BUDGET_S:
+    # 3 tries; up to 6 while none was killed (a quiet machine renders this in ~2.5 s, so
+    # three kills drawn from 0.5-3 s could all land after the end)
+    for attempt in range(6):
+        if time.monotonic() - start > BUDGET_S or (attempt >= 3 and killed):
             break
         code = kill_at(argv, rng.uniform(0.5, 3.0))
         killed += code == -signal.SIGKILL
