@@ -4,6 +4,7 @@ undo stack as one step per stage, and the report."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,25 @@ def test_director_panel_runs_a_brief_live(qtbot: Any, director_project: Path,
     monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
     settings = Settings(provider="local", elevenlabs_api_key="", max_generations_per_hour=500)
     local = LocalProvider(tmp_path / "work", short_side=90)
+    release = threading.Event()
+
+    class Held:
+        """The local provider, its results held back until the test has seen the grid
+        live (on a quiet machine 90 px shots ended between two polls of the grid)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(local, name)
+
+        def fetch(self, *args: Any, **kwargs: Any) -> Any:
+            release.wait(60)
+            return local.fetch(*args, **kwargs)
+
+    held = Held()
 
     def generation(ctx: Any) -> GenerationController:
         return GenerationController(ctx, store=JobStore(tmp_path / "jobs.sqlite3"),
                                     huey=make_huey(settings, path=tmp_path / "q.sqlite3"),
-                                    provider_factory=lambda name: local, settings=settings,
+                                    provider_factory=lambda name: held, settings=settings,
                                     workers=8, consumer_options={"tick": 0.05},
                                     queue_options={"poll_interval": 0.02,
                                                    "backoff_base": 0.01})
@@ -67,6 +82,8 @@ def test_director_panel_runs_a_brief_live(qtbot: Any, director_project: Path,
     steps_before = window.ctx.stack.count()
     job_id = panel.run()
     assert job_id and not panel.run_button.isEnabled()
+    qtbot.waitUntil(lambda: bool(seen & {"generating", "pending"}), timeout=60_000)
+    release.set()
     qtbot.waitUntil(lambda: panel.report is not None, timeout=240_000)
     assert panel.report["status"] == "complete", panel.report["issues"]
     assert seen & {"generating", "pending"} and "done" in seen  # it moved while we watched
