@@ -80,7 +80,10 @@ def _netns_connector(pid: int, port: int) -> Callable[[], socket.socket]:
     def connect() -> socket.socket:
         reply: queue.Queue = queue.Queue()
         requests.put(reply)
-        result = reply.get(timeout=10)
+        try:
+            result = reply.get(timeout=10)
+        except queue.Empty:  # an OSError, so the relay thread closes this client cleanly
+            raise OSError("no connection into the Bolt server's namespace in 10 s") from None
         if isinstance(result, Exception):
             raise result
         result.settimeout(None)
