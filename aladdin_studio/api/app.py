@@ -115,6 +115,13 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
         project_ids[backend.key(found)] = found.id
         return found
 
+    def accepted(job: Job, found: Any, webhook_url: Any, estimate: Any,
+                 **extra: Any) -> dict[str, Any]:
+        """The 202 answer of a queued job; a per-request webhook is subscribed first."""
+        if webhook_url:
+            hooks.subscribe(job.id, str(webhook_url), found.id)
+        return {"jobId": job.id, "status": "queued", **extra, "estimatedTime": estimate}
+
     # ------------------------------------------------------------------ projects
 
     @api.get("/projects", summary="The projects opened in the editor or the CLI")
@@ -140,13 +147,11 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
     def generate(projectId: str, body: GenerateRequest) -> dict[str, Any]:  # noqa: N803
         found = entry(projectId)
         job = submit_generation(backend, found, body)
-        if body.webhookUrl:
-            hooks.subscribe(job.id, str(body.webhookUrl), found.id)
+        reply = accepted(job, found, body.webhookUrl, estimates(body.method, job.model))
         if job.done:  # an identical earlier result was reused
             hooks.job_finished(job)
-        method = body.method
-        return {"jobId": job.id, "status": "queued" if not job.done else
-                view(job)["status"], "estimatedTime": estimates(method, job.model)}
+            reply["status"] = view(job)["status"]
+        return reply
 
     @api.get("/projects/{projectId}/videos/jobs/{jobId}", response_model=None,
              summary="Job status (design doc 7.5)")
@@ -192,13 +197,10 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
 
         found = entry(projectId)
         job = submit_assembly(backend, found, body)
-        if body.webhookUrl:
-            hooks.subscribe(job.id, str(body.webhookUrl), found.id)
         scene = job.payload.get("scene") or (job.payload.get("brief") or {}).get("scene")
         estimate = ((job.info or {}).get("estimate") or {}).get("est_seconds") or \
             estimates("assemble", job.model, kind=job.kind)
-        return {"jobId": job.id, "status": "queued", "sceneId": scene,
-                "estimatedTime": estimate}
+        return accepted(job, found, body.webhookUrl, estimate, sceneId=scene)
 
     @api.post("/projects/{projectId}/videos/verify",
               summary="Verify a video's quality (design doc 7.3, synchronous)")
@@ -235,10 +237,8 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
         found = entry(projectId)
         body = body or RenderRequest()
         job = submit_render(backend, found, scene, body)
-        if body.webhookUrl:
-            hooks.subscribe(job.id, str(body.webhookUrl), found.id)
-        return {"jobId": job.id, "status": "queued",
-                "estimatedTime": estimates("export", job.model, kind="export")}
+        return accepted(job, found, body.webhookUrl,
+                        estimates("export", job.model, kind="export"))
 
     @api.post("/projects/{projectId}/scenes/{scene}/publish", status_code=202,
               summary="Publish a scene's render (R2 or the local publish folder): a job")
@@ -249,10 +249,8 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
         found = entry(projectId)
         body = body or PublishBody()
         job = submit_publish(backend, found, scene, body)
-        if body.webhookUrl:
-            hooks.subscribe(job.id, str(body.webhookUrl), found.id)
-        return {"jobId": job.id, "status": "queued",
-                "estimatedTime": estimates("publish", job.model, kind="publish")}
+        return accepted(job, found, body.webhookUrl,
+                        estimates("publish", job.model, kind="publish"))
 
     app.include_router(api)
     hot_route = (r"/api/v1/projects/([\w-]{1,64})/videos/jobs/([\w-]{1,64})",
