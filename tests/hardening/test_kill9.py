@@ -38,6 +38,23 @@ def kill_at(argv: list[str], delay: float) -> int:
     return proc.wait(timeout=30)
 
 
+def kill_once_writing(argv: list[str], folder: Path, delay: float) -> int:
+    """Start ``argv``, wait until it has a temporary render folder in ``folder``, then
+    kill it ``delay`` s later: the kill lands while output is being written, whatever
+    the machine's speed (a fixed delay from the start missed every render on a fast CI)."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=ENV)
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and not leftovers(folder):
+        assert time.monotonic() < deadline, "the render never started writing"
+        time.sleep(0.01)
+    try:
+        proc.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+    return proc.wait(timeout=30)
+
+
 def test_kill_9_during_render(sample_project, tmp_path):
     rng = random.Random(SEED)
     start = time.monotonic()
@@ -45,12 +62,12 @@ def test_kill_9_during_render(sample_project, tmp_path):
     argv = [*CLI, "render", str(sample_project), "-o", str(out), "--preset", "draft",
             "--range", "0", "2"]
     killed = 0
-    # 3 tries; up to 6 while none was killed (a quiet machine renders this in ~2.5 s, so
-    # three kills drawn from 0.5-3 s could all land after the end)
+    # 3 tries, each killed a random moment after it began writing (0-0.6 s of a ~2 s
+    # write); up to 6 while none was killed
     for attempt in range(6):
         if time.monotonic() - start > BUDGET_S or (attempt >= 3 and killed):
             break
-        code = kill_at(argv, rng.uniform(0.5, 3.0))
+        code = kill_once_writing(argv, tmp_path, rng.uniform(0.0, 0.6))
         killed += code == -signal.SIGKILL
         if out.exists():  # it finished before the kill: then it is whole
             clear_probe_cache()
