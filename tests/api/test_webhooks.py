@@ -127,8 +127,8 @@ def test_retried_with_backoff_when_the_receiver_fails_twice(api, new_project, re
     for body, headers in receiver.deliveries:  # each attempt signed afresh
         assert verify_signature(secret, body, headers["X-Aladdin-Timestamp"],
                                 headers["X-Aladdin-Signature"])
-    time.sleep(0.3)
-    assert len(receiver.deliveries) == 3
+    assert api.app.state.webhooks.hook.wait(30)  # every delivery thread has ended ...
+    assert len(receiver.deliveries) == 3  # ... after the 200: no fourth attempt
 
 
 def test_failures_are_delivered_and_cancels_are_not(start_api, settings, new_project,
@@ -160,7 +160,12 @@ def test_failures_are_delivered_and_cancels_are_not(start_api, settings, new_pro
     assert payload["error"] == "weapons" and payload["result"] is None
     status = api.client.get(f"/api/v1/projects/{pid}/videos/jobs/{failed}").json()
     assert status["status"] == "failed" and status["error"] == "weapons"
-    time.sleep(0.3)
+    # the job watcher has handled both subscriptions (the cancelled one sent nothing) and
+    # every delivery thread has ended
+    hooks = api.app.state.webhooks
+    wait_for(lambda: not {cancelled, failed} & set(hooks._pending),  # noqa: SLF001
+             what="both subscriptions handled")
+    assert hooks.hook.wait(30)
     assert [json.loads(b)["jobId"] for b, _ in receiver.deliveries] == [failed]
 
 
