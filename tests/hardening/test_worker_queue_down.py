@@ -64,6 +64,38 @@ class Worker:
             self.proc.wait()
 
 
+class DeadQueue:
+    """A listener on the queue's port that closes every connection at once: each poll of
+    the worker fails (like an unreachable Redis), and the test counts them."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_server(("127.0.0.1", port))
+        self.accepted = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # closed
+                return
+            self.accepted += 1
+            conn.close()
+
+    def wait_for_polls(self, count: int, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.accepted < count:
+            assert time.monotonic() < deadline, f"only {self.accepted} polls in {timeout} s"
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept (a bare close would not)
+        self.sock.close()
+        self._thread.join(5)
+        assert not self._thread.is_alive(), "the listener did not stop"
+
+
 def start_redis(port: int, tmp_path) -> subprocess.Popen:
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
                              "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
@@ -84,7 +116,12 @@ def test_unreachable_redis_is_one_line_then_it_starts_when_redis_appears(tmp_pat
     redis = None
     try:
         worker.wait_for("cannot reach the job queue")
-        time.sleep(3.5)  # backoff 1 s, 2 s: more failed attempts, no more lines
+        dead = DeadQueue(port)  # the next attempts (after 1 s, 2 s backoff) fail too ...
+        try:
+            dead.wait_for_polls(2)
+        finally:
+            dead.close()
+        assert worker.err.count("cannot reach the job queue") == 1  # ... and say nothing
         redis = start_redis(port, tmp_path)
         worker.wait_for("Huey consumer started", timeout=40)
         code = worker.stop()
@@ -104,18 +141,21 @@ def test_losing_redis_while_running_is_reported_once(tmp_path):
     port = free_port()
     redis = start_redis(port, tmp_path)
     worker = Worker(port, tmp_path)
+    dead = None
     try:
         worker.wait_for("Huey consumer started", timeout=40)
-        time.sleep(0.5)
         redis.kill()
         redis.wait()
         worker.wait_for("the job queue cannot be reached")
-        time.sleep(3.0)  # five worker threads keep polling a dead Redis
+        dead = DeadQueue(port)  # the five worker threads keep polling a dead queue ...
+        dead.wait_for_polls(5)
         code = worker.stop()
     finally:
         worker.kill()
         if redis.poll() is None:
             redis.kill()
+        if dead is not None:
+            dead.close()
     err = worker.err
     assert "Traceback" not in err, err[:2000]
     assert err.count("the job queue cannot be reached") == 1, err
