@@ -69,6 +69,9 @@ def _print_report(report: dict[str, Any]) -> None:
     for shot in report["outputs"]:
         score = "-" if shot["qualityScore"] is None else f"{shot['qualityScore']:.2f}"
         extra = f"  ({shot['reason']})" if shot.get("reason") else ""
+        if shot.get("passed") is False and shot["status"] == "done":
+            checks = ", ".join(shot.get("failedChecks") or []) or "overall score"
+            extra += f"  FAILS QUALITY: {checks}"
         print(f"  shot {shot['shot']} {shot['name']!r}: {shot['status']}, quality {score}, "
               f"{shot['attempts']} attempt(s){extra}")
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in report["timings"].items() if v)

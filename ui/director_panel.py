@@ -60,6 +60,18 @@ def _thumbnail(path: str) -> QPixmap | None:
     return QPixmap.fromImage(image.copy())
 
 
+def _shot_tip(shot: dict[str, Any]) -> str:
+    """Why a shot is missing, or which quality checks it still fails and what to do."""
+    if shot.get("reason"):
+        return str(shot["reason"])
+    if shot.get("status") == "done" and shot.get("passed") is False:
+        lines = [f"Fails: {', '.join(shot.get('failed_checks') or []) or 'overall score'}"]
+        lines += list(shot.get("issues") or [])[:3]
+        lines += [f"Suggestion: {s}" for s in list(shot.get("suggestions") or [])[:2]]
+        return "\n".join(lines)
+    return ""
+
+
 class DirectorPanel(QWidget):
     finished = Signal(dict)  # the report
 
@@ -365,7 +377,10 @@ class DirectorPanel(QWidget):
     def _fill_grid(self, shots: list[dict[str, Any]]) -> None:
         self.grid.setRowCount(len(shots))
         for row, shot in enumerate(shots):
-            values = [f"{shot['index']}. {shot['name']}", shot["status"], None, None,
+            status = shot["status"]
+            if status == "done" and shot.get("passed") is False:
+                status = "fails quality"
+            values = [f"{shot['index']}. {shot['name']}", status, None, None,
                       "" if shot.get("score") is None else f"{shot['score']:.2f}",
                       str(len(shot.get("jobs") or []))]
             for col, value in enumerate(values):
@@ -376,8 +391,8 @@ class DirectorPanel(QWidget):
                     item = QTableWidgetItem()
                     self.grid.setItem(row, col, item)
                 item.setText(value)
-                if col == 1 and shot.get("reason"):
-                    item.setToolTip(shot["reason"])
+                if col == 1:
+                    item.setToolTip(_shot_tip(shot))
             bar = self.grid.cellWidget(row, 2)
             if not isinstance(bar, QProgressBar):
                 bar = QProgressBar()
@@ -406,6 +421,9 @@ class DirectorPanel(QWidget):
         for shot in report["outputs"]:
             score = "-" if shot["qualityScore"] is None else f"{shot['qualityScore']:.2f}"
             why = f" — {shot['reason']}" if shot.get("reason") else ""
+            if shot.get("passed") is False and shot["status"] == "done":
+                checks = ", ".join(shot.get("failedChecks") or []) or "overall score"
+                why += f" — FAILS QUALITY: {checks}"
             lines.append(f"  shot {shot['shot']} {shot['name']}: {shot['status']}, "
                          f"quality {score}, {shot['attempts']} attempt(s){why}")
         lines.append("Time: " + ", ".join(f"{k} {v:.1f} s" for k, v in

@@ -126,6 +126,7 @@ class _Shot:
     reason: str = ""
     issues: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)  # the best take's failing checks
     cost: float = 0.0
 
 
@@ -391,6 +392,7 @@ class AssembleRun:
                 if isinstance(report, dict) else []
             shot.suggestions = [str(i) for i in report.get("suggestions") or []] \
                 if isinstance(report, dict) else []
+            shot.failed_checks = failed_checks(report)
         shot.status, shot.reason, shot.progress = "done", "", 1.0
 
     # --- 3. verify --------------------------------------------------------------------
@@ -424,10 +426,13 @@ class AssembleRun:
                     shot.status = "done"
         for shot in self.shots:
             if shot.status == "done" and shot.passed is False:
+                checks = ", ".join(shot.failed_checks) or "overall score"
                 self.state["issues"].append(
                     f"Shot {shot.index} ({shot.name}) still fails its quality check after "
-                    f"{len(shot.jobs)} attempt(s): {'; '.join(shot.issues[:2])}")
-                self.state["suggestions"] += shot.suggestions[:2]
+                    f"{len(shot.jobs)} attempt(s) (failing: {checks}): "
+                    f"{'; '.join(shot.issues[:2])}")
+                self.state["suggestions"] += [f"Shot {shot.index}: {s}"
+                                              for s in shot.suggestions[:2]]
 
     # --- 4. assemble ------------------------------------------------------------------
 
@@ -662,6 +667,14 @@ class AssembleRun:
         report = build_report(self)
         self.state["report"] = report
         self.state["report_path"] = str(save_report(self, report))
+
+
+def failed_checks(report: Any) -> list[str]:
+    """The types of the checks a quality report failed (``motion-quality``...)."""
+    if not isinstance(report, dict):
+        return []
+    return [str(c.get("type")) for c in report.get("checks") or []
+            if isinstance(c, dict) and c.get("passed") is False and c.get("type")]
 
 
 def run_assemble(job: Job, ctx: JobContext) -> dict[str, Any] | None:

@@ -3,12 +3,13 @@ failed, each shot's output with its quality score and attempts, the department's
 (shot scores weighted by duration, a missing shot counting 0), issues, suggestions, cost
 estimated vs actual and the time of every step. Saved beside the render as JSON.
 
-Status: ``complete`` when every shot was made and every step done or skipped (a step is
-skipped when not asked for or when its package is not in this build; ``skipped`` says
-which and why); ``partial`` when a shot is missing (a slate stands in) or dialogue, music,
-sound effects or publishing failed; ``failed`` below 80 % of the shots or when a step
-could not go on. A shot still failing its quality check after the retries is in the scene,
-listed in ``issues`` and weighs in ``departmentQuality`` with its score."""
+Status: ``complete`` when every shot was made and passed its quality check (or was not
+verified: no quality package) and every step was done or skipped (a step is skipped when
+not asked for or when its package is not in this build; ``skipped`` says which and why);
+``partial`` when a shot is missing (a slate stands in), a shot still fails its quality
+check after the retries (it stays in the scene; ``qualityFailures`` names it with its
+failing checks, issues and suggestions), or dialogue, music, sound effects or publishing
+failed; ``failed`` below 80 % of the shots made or when a step could not go on."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ def build_report(run: AssembleRun, failed: str | None = None) -> dict[str, Any]:
                              "error": job.error_message})
         outputs.append({"shot": shot.index, "name": shot.name, "status": shot.status,
                         "qualityScore": shot.score, "passed": shot.passed,
+                        "failedChecks": list(shot.failed_checks),
                         "attempts": len(shot.jobs), "output": shot.output,
                         "takes": attempts, "reason": shot.reason or None,
                         "issues": shot.issues, "suggestions": shot.suggestions})
@@ -67,11 +69,12 @@ def build_report(run: AssembleRun, failed: str | None = None) -> dict[str, Any]:
     seconds = sum(s.seconds for s in shots) or 1.0
     quality = sum(_grade(s) * s.seconds for s in shots) / seconds
     made = sum(s.status == "done" for s in shots)
+    failing = [s for s in shots if s.status == "done" and s.passed is False]
     steps = {name: dict(entry) for name, entry in state["steps"].items()}
     step_failed = [n for n, e in steps.items() if e["status"] == "failed"]
     if failed or made / max(1, len(shots)) < 0.8:
         status = "failed"
-    elif made == len(shots) and not step_failed and not any(
+    elif made == len(shots) and not failing and not step_failed and not any(
             i.startswith("Audio:") or i.startswith("Publishing failed") for i in
             state["issues"]):
         status = "complete"
@@ -79,7 +82,9 @@ def build_report(run: AssembleRun, failed: str | None = None) -> dict[str, Any]:
         status = "partial"
     skipped = {n: e.get("reason") for n, e in steps.items() if e["status"] == "skipped"}
     estimate = state.get("estimate") or {}
-    summary = (f"{made}/{len(shots)} shots, quality {quality:.2f}"
+    summary = (f"{made}/{len(shots)} shots"
+               + (f" ({len(failing)} failing quality)" if failing else "")
+               + f", quality {quality:.2f}"
                + (f", skipped: {', '.join(skipped)}" if skipped else ""))
     suggestions = list(dict.fromkeys(state.get("suggestions") or []))
     if made < len(shots):
@@ -96,6 +101,10 @@ def build_report(run: AssembleRun, failed: str | None = None) -> dict[str, Any]:
         "outputs": outputs,
         "departmentQuality": round(quality, 3),
         "issues": list(dict.fromkeys(state.get("issues") or [])),
+        "qualityFailures": [{"shot": s.index, "name": s.name, "qualityScore": s.score,
+                             "attempts": len(s.jobs), "checks": list(s.failed_checks),
+                             "issues": list(s.issues), "suggestions": list(s.suggestions)}
+                            for s in failing],
         "suggestions": suggestions,
         "cost": {"currency": "USD", "estimated": float(estimate.get("est_cost") or 0.0),
                  "actual": round(actual, 4)},

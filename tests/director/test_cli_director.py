@@ -54,7 +54,9 @@ def test_assemble_wait_json_then_brief_from_the_scene(
     assert code == 0, err
     data = json.loads(out)
     assert data["status"] == "succeeded"
-    assert data["report"]["status"] == "complete"
+    failing = [o["shot"] for o in data["report"]["outputs"] if o["passed"] is False]
+    assert [f["shot"] for f in data["report"]["qualityFailures"]] == failing
+    assert data["report"]["status"] == ("partial" if failing else "complete")
     assert [o["status"] for o in data["report"]["outputs"]] == ["done", "done"]
     assert Path(data["report_path"]).is_file() and Path(data["report"]["render"]).is_file()
     assert "%" in err  # progress lines went to stderr

@@ -1,6 +1,7 @@
 """The assemble job end to end with the local providers: the shipped 5-shot brief becomes
 a ~30 s scene (4 transitions, 3 dialogue lines, music, one sound effect) whose render passes
-ffprobe and whose report says complete; a re-run reuses every shot; a shot whose source
+ffprobe and whose report says complete (partial, naming them, when shots still fail their
+quality check); a re-run reuses every shot; a shot whose source
 image is missing stops the job naming it, or gives a partial scene with a slate and the
 reason."""
 
@@ -50,7 +51,12 @@ def test_brief_to_rendered_scene_then_rerun_and_missing_image(
     assert job.status == "succeeded", job.error_message
     state = job.info["director"]
     report = state["report"]
-    assert report["status"] == "complete", report["issues"]
+    # complete unless a shot still fails its quality check (then partial, naming it): the
+    # offline animatics do not always pass (a title card never shows the character)
+    failing = [o["shot"] for o in report["outputs"] if o["passed"] is False]
+    assert [f["shot"] for f in report["qualityFailures"]] == failing
+    assert report["status"] == ("partial" if failing else "complete"), report["issues"]
+    assert all("still fails its quality check" in i for i in report["issues"])
     assert report["steps"]["publish"] == "skipped" and "publish" in report["skipped"]
     assert all(report["steps"][s] == "done" for s in
                ("assess", "generate", "verify", "assemble", "audio", "render", "report"))
@@ -63,7 +69,7 @@ def test_brief_to_rendered_scene_then_rerun_and_missing_image(
     # the report is saved beside the render
     render = Path(state["render"])
     saved = json.loads(render.with_suffix(".report.json").read_text())
-    assert saved["status"] == "complete" and saved["render"] == str(render)
+    assert saved["status"] == report["status"] and saved["render"] == str(render)
     probe = _ffprobe(str(render))
     kinds = sorted(s["codec_type"] for s in probe["streams"])
     assert kinds == ["audio", "video"]
