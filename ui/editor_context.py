@@ -56,6 +56,10 @@ class EditorContext(QObject):
         self.scene: otio.schema.Timeline | None = None
         self.playhead = 0
         self.selection: list[Any] = []
+        # What the user selected, as (object, stable id, a transition's (track, left,
+        # right)): the selection is what of it is on
+        # the current scene; undo/redo bring removed items back into it (_follow_selection).
+        self._chosen: list[tuple[Any, str, tuple | None]] = []
         self.in_out: tuple[int, int] | None = None
         self.media_cache: MediaCache | None = None
         self.background: BackgroundCache | None = None
@@ -98,6 +102,7 @@ class EditorContext(QObject):
         self.scene = project.scenes[0] if project.scenes else None
         self.playhead = 0
         self.selection = []
+        self._chosen = []
         self.in_out = None
         self.project_replaced.emit(project)
         self.scene_changed.emit(self.scene)
@@ -111,11 +116,14 @@ class EditorContext(QObject):
     def _watch(self, project: Project) -> None:
         """Relay ``project.changed`` as ``document_changed`` so views connect only once."""
         if self._watched is not None:
-            try:
-                self._watched.changed.disconnect(self.document_changed)
-            except (RuntimeError, TypeError):
-                pass
+            for slot in (self._follow_selection, self.document_changed):
+                try:
+                    self._watched.changed.disconnect(slot)
+                except (RuntimeError, TypeError):
+                    pass
         self._watched = project
+        # The selection follows the document first, so views refresh onto it.
+        project.changed.connect(self._follow_selection)
         project.changed.connect(self.document_changed)  # signal to signal: Qt-owned
 
     def _close_engine(self) -> None:
@@ -156,6 +164,7 @@ class EditorContext(QObject):
         if scene is not self.scene:
             self.scene = scene
             self.selection = []
+            self._chosen = []
             self.scene_changed.emit(scene)
             self.set_playhead(0)
 
@@ -166,13 +175,91 @@ class EditorContext(QObject):
             self.playhead_moved.emit(frame)
 
     def select(self, items: list[Any]) -> None:
+        self._chosen = [(i, _stable_id(i), _cut_of(i)) for i in items]
+        self._set_selection(list(items))
+
+    @property
+    def selection_gone(self) -> bool:
+        """Part of what the user selected is no longer on the scene (removed by an edit or
+        an undo); a redo/undo that brings it back selects it again."""
+        return len(self.selection) < len(self._chosen)
+
+    def _set_selection(self, items: list[Any]) -> None:
         if [id(i) for i in items] != [id(i) for i in self.selection]:
-            self.selection = list(items)
+            self.selection = items
             self.selection_changed.emit(self.selection)
+
+    def _on_scene(self, item: Any) -> bool:
+        parent = item.parent() if hasattr(item, "parent") else None
+        return (self.scene is not None and isinstance(parent, otio.schema.Track)
+                and any(t is parent for t in self.scene.tracks))
+
+    def _follow_selection(self, change: Any) -> None:
+        """After a document change: the chosen items still on the scene stay selected;
+        removed ones leave the selection, and come back — found by stable id — when an
+        undo or redo puts them back (the same objects, or the reloaded ones)."""
+        if not self._chosen:
+            return
+        if all(self._on_scene(item) for item in self.selection) and \
+                len(self.selection) == len(self._chosen):
+            return  # the usual case: nothing selected was removed
+        search = getattr(change, "kind", "") in ("undo", "redo", "reset")
+        live: list[Any] = []
+        for n, (item, item_id, cut) in enumerate(self._chosen):
+            if not self._on_scene(item):
+                found = self._find(item_id) if search else None
+                if found is None and cut is not None:
+                    found = _transition_on(cut)  # edits and undo replace transitions
+                    if found is not None:
+                        self._chosen[n] = (found, _stable_id(found), cut)
+                item = found
+            if item is not None:
+                live.append(item)
+        self._set_selection(live)
+
+    def _find(self, item_id: str) -> Any:
+        if not item_id:
+            return None
+        try:
+            item = self.project.find(item_id)
+        except TimelineError:  # ItemNotFound
+            return None
+        return item if self._on_scene(item) else None
 
     def set_in_out(self, in_out: tuple[int, int] | None) -> None:
         self.in_out = in_out
         self.in_out_changed.emit(in_out)
+
+
+def _cut_of(item: Any) -> tuple | None:
+    """A transition's (track, outgoing clip, incoming clip), to find its replacement."""
+    if not isinstance(item, otio.schema.Transition):
+        return None
+    track = item.parent()
+    if not isinstance(track, otio.schema.Track):
+        return None
+    index = next((i for i, child in enumerate(track) if child is item), -1)
+    if index <= 0 or index + 1 >= len(track):
+        return None
+    return track, track[index - 1], track[index + 1]
+
+
+def _transition_on(cut: tuple) -> Any:
+    """The transition now between the clips of ``cut``, or None."""
+    track, left, right = cut
+    for index, item in enumerate(track):
+        if item is left and index + 2 < len(track):
+            candidate = track[index + 1]
+            if isinstance(candidate, otio.schema.Transition) and track[index + 2] is right:
+                return candidate
+    return None
+
+
+def _stable_id(item: Any) -> str:
+    try:
+        return str(S.get(item, "id", "") or "")
+    except (AttributeError, TypeError):  # not a document object
+        return ""
 
 
 def _fallback_cache() -> Path:

@@ -5,7 +5,9 @@ pushed with ``ctx.push``; a slider drag is one undo step (its commands share a m
 for the length of the drag). The fields follow the document: they are re-read on every
 ``project.changed`` (undo, redo, edits elsewhere) with signals blocked, so showing the
 document never pushes a command. A refused edit shows through ``ctx.error`` and the
-fields go back to the document's values.
+fields go back to the document's values. When an edit or undo takes the selected item off
+the timeline, the panel says so; the context selects it again when an undo/redo puts it
+back (same stable id), and follows a transition an edit replaced.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ Clip = otio.schema.Clip
 Transition = otio.schema.Transition
 
 HINT = "Select a clip or a transition in the timeline to see its settings here."
+GONE = "The selected item is no longer on the timeline."
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,6 @@ class Inspector(QWidget):
         self.setObjectName("inspector")
         self.ctx = ctx
         self.item: Any = None  # the Clip or Transition shown
-        self._neighbours: tuple[Any, Any, Any] | None = None  # track, left, right (transition)
         self._loading = False
         self._tokens = itertools.count(1)
         self._project: Project | None = None
@@ -168,13 +170,15 @@ class Inspector(QWidget):
         self.refresh()
 
     def _on_selection(self, items: list[Any]) -> None:
+        if not items and self.ctx.selection_gone:
+            self._show_hint(GONE)  # an undo/redo that brings it back selects it again
+            return
         first = items[0] if items else None
         if first is not None and not isinstance(first, (Clip, Transition)):
             self._show_hint("Gaps and other items have no settings. Select a clip or a "
                             "transition.")
             return
         self.item = first
-        self._neighbours = None
         self.refresh()
 
     def _show_hint(self, text: str = HINT) -> None:
@@ -193,19 +197,6 @@ class Inspector(QWidget):
         except (EditError, LookupError):
             return None
 
-    def _replacement(self) -> Any:
-        """The transition now on the cut the shown one sat on (edits and undo replace
-        transition objects), or None."""
-        if self._neighbours is None:
-            return None
-        track, left, right = self._neighbours
-        for index, item in enumerate(track):
-            if item is left and index + 2 < len(track):
-                candidate = track[index + 1]
-                if isinstance(candidate, Transition) and track[index + 2] is right:
-                    return candidate
-        return None
-
     def refresh(self) -> None:
         """Show the current item's values from the document (no commands are pushed)."""
         item = self.item
@@ -213,21 +204,12 @@ class Inspector(QWidget):
             self._show_hint(self.hint.text() if self.pages.currentIndex() == 0 else HINT)
             return
         where = self._placement(item)
-        if where is None and isinstance(item, Transition):
-            replacement = self._replacement()
-            if replacement is not None:
-                self.item = replacement
-                self.ctx.select([replacement])  # comes back here through selection_changed
-                return
-        if where is None:
-            self._show_hint("The selected item is no longer on the timeline.")
+        if where is None:  # (the context re-selects items brought back, replaced transitions)
+            self._show_hint(GONE)
             return
         self._loading = True
         try:
             if isinstance(item, Transition):
-                index = where.slot.index
-                self._neighbours = (where.track, where.track[index - 1],
-                                    where.track[index + 1])
                 self.transition_panel.show_item(item, where)
                 self.pages.setCurrentIndex(2)
             else:
