@@ -41,11 +41,13 @@ def kill_at(argv: list[str], delay: float) -> int:
 def kill_once_writing(argv: list[str], folder: Path, delay: float) -> int:
     """Start ``argv``, wait until it has a temporary render folder in ``folder``, then
     kill it ``delay`` s later: the kill lands while output is being written, whatever
-    the machine's speed (a fixed delay from the start missed every render on a fast CI)."""
+    the machine's speed (a fixed delay from the start missed every render on a fast CI).
+    Only its own temporaries count (they carry its pid): a killed run's are still there."""
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=ENV)
     deadline = time.monotonic() + 60
-    while proc.poll() is None and not leftovers(folder):
+    mine = f".{proc.pid}."
+    while proc.poll() is None and not any(mine in name for name in leftovers(folder)):
         assert time.monotonic() < deadline, "the render never started writing"
         time.sleep(0.01)
     try:
