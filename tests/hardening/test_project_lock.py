@@ -62,10 +62,18 @@ def test_kill_9_never_leaves_a_stale_lock(tmp_path):
 def test_waiting_writer_gets_the_lock_when_the_holder_finishes(tmp_path):
     project = tmp_path / "P.aladdin"
     child = hold_in_child(project)
-    subprocess.Popen(["sh", "-c", f"sleep 0.3; kill {child.pid}"]).wait(timeout=5)
-    with L.acquire(project, "the editor", wait_s=3.0) as lock:
-        assert lock.info["holder"] == "the editor"
-    child.wait()
+    # the holder ends 0.3 s into the wait (waiting for the killer first left nothing to
+    # wait for); the generous wait_s only bounds a slow machine
+    killer = subprocess.Popen(["sh", "-c", f"sleep 0.3; kill {child.pid}"])
+    try:
+        with L.acquire(project, "the editor", wait_s=30.0) as lock:
+            assert lock.info["holder"] == "the editor"
+            assert child.wait(timeout=30) == -signal.SIGTERM  # it got it from the holder
+    finally:
+        killer.wait(timeout=30)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
 
 
 def test_reentrant_in_one_process_and_released_with_the_last_handle(tmp_path):
