@@ -100,8 +100,13 @@ def error_body(message: str, kind: str, **extra: Any) -> dict[str, Any]:
 
 
 def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
-    return ".".join(parts) or "body"
+    """``("body", "audio", 0, "text")`` → ``audio[0].text`` (as ApiError fields name it)."""
+    name = ""
+    for part in loc:
+        if part in ("body", "query", "path"):
+            continue
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "body"
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..project_registry import ProjectEntry
     from .backend import ApiBackend
 
-__all__ = ["not_available", "submit_publish", "submit_render", "verify"]
+__all__ = ["not_available", "render_payload", "submit_publish", "submit_render", "verify"]
 
 
 def not_available(what: str, package: str) -> ApiError:
@@ -97,9 +97,18 @@ def _safe_name(text: str) -> str:
 
 
 def submit_render(backend: ApiBackend, entry: ProjectEntry, scene: str,
-                  body: RenderRequest, extra: dict[str, Any] | None = None) -> Job:
+                  body: RenderRequest) -> Job:
     """Queue an export job of ``scene`` as saved; the file goes to the project's
     ``renders/`` folder under a name the server chooses."""
+    payload = render_payload(backend, entry, scene, body)
+    job = backend.queue.submit(payload, payload.project_file)
+    backend.ensure_running()
+    return job
+
+
+def render_payload(backend: ApiBackend, entry: ProjectEntry, scene: str,
+                   body: RenderRequest, extra: dict[str, Any] | None = None) -> Any:
+    """The ``ExportPayload`` of a render of ``scene`` (preset and range checked)."""
     try:
         from ..services.render import ExportPayload
     except ImportError:
@@ -122,12 +131,9 @@ def submit_render(backend: ApiBackend, entry: ProjectEntry, scene: str,
     suffix = ".mov" if preset.name == "prores" else ".mp4"
     out = location.renders_dir / f"{_safe_name(found.name)}-{stamp}-api{suffix}"
     location.renders_dir.mkdir(parents=True, exist_ok=True)
-    payload = ExportPayload(project_file=str(location.file), out=str(out), preset=preset,
-                            scene=found.name, time_range=tuple(body.range) if body.range
-                            else None, extra=dict(extra or {}))
-    job = backend.queue.submit(payload, str(location.file))
-    backend.ensure_running()
-    return job
+    return ExportPayload(project_file=str(location.file), out=str(out), preset=preset,
+                         scene=found.name, time_range=tuple(body.range) if body.range
+                         else None, extra=dict(extra or {}))
 
 
 def _scene(project: Any, name: str) -> Any:

@@ -16,6 +16,8 @@ Method = Literal["text-to-video", "image-to-video", "first-last-frame", "composi
 # in the project (a master reference id or a media id); never a path on the server.
 ImageRef = str
 
+MAX_SPOKEN_CHARS = 4000  # a dialogue line spoken from text (ElevenLabs takes 5000)
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -83,10 +85,17 @@ class AssembleTransition(_Strict):
 
 
 class AssembleAudio(_Strict):
+    """A media file (``audioId``) at ``startTime``, or a dialogue line spoken from ``text``
+    by ``characterId`` (a character of the project, by id or name) with its voice, or with
+    ``voiceId`` (a saved voice's name/id or a voice id of the voice provider), which then
+    becomes the character's voice."""
+
     type: Literal["dialogue", "music", "sfx"]
     audioId: str | None = Field(default=None, max_length=64)
     characterId: str | None = Field(default=None, max_length=64)
-    text: str | None = Field(default=None, max_length=4000)
+    text: str | None = Field(default=None, max_length=MAX_SPOKEN_CHARS)
+    emotion: str = Field(default="", max_length=40)
+    voiceId: str | None = Field(default=None, min_length=1, max_length=100)
     startTime: float = Field(ge=0.0)
 
 

@@ -24,6 +24,7 @@ DESIGN_ESTIMATES = {"text-to-video": 60.0, "image-to-video": 45.0, "first-last-f
 
 # Design doc 7.5 ``type`` names, by ledger job kind.
 JOB_TYPES = {"generation": "video_generation", "assemble": "scene_assembly",
+             "assemble_clips": "scene_assembly",
              "export": "render", "publish": "publish", "voice": "voice"}
 
 

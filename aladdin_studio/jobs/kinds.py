@@ -143,6 +143,7 @@ KIND_MODULES: dict[str, str] = {
     "voice": "aladdin_studio.voice.jobs",
     "verify": "aladdin_studio.quality.job_kind",
     "assemble": "aladdin_studio.director.job_kind",
+    "assemble_clips": "aladdin_studio.director.clip_assembly",
 }
 
 log = logging.getLogger(__name__)
