@@ -6,7 +6,9 @@ turn gestures into voice service calls (``aladdin_studio.voice``) through the
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,8 @@ from .voice_controller import PendingBatch, VoiceController
 __all__ = ["CharacterVoicesDialog", "DialoguePanel", "SfxDialog", "SubtitlesDialog",
            "play_file"]
 
+log = logging.getLogger(__name__)
+
 _player: Any = None
 MODELS = ("eleven_multilingual_v2", "eleven_v3", "eleven_flash_v2_5", "eleven_turbo_v2_5")
 
@@ -87,8 +91,18 @@ def play_file(path: str | Path) -> None:
     _player.play()
 
 
-class _Relay(QObject):
-    done = Signal(object, object)  # (result, error)
+class _TaskRelay(QObject):
+    """Carries one background call's answer to the GUI thread. Parentless and held by the
+    worker's closure, so a dialog deleted meanwhile leaves nothing dangling: Qt drops the
+    connection to the gone dialog."""
+
+    done = Signal(int, object, object)  # (task serial, result, error)
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line for the status bar and the error signal."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
 
 
 # --------------------------------------------------------------------------- voices
@@ -107,8 +121,9 @@ class CharacterVoicesDialog(QDialog):
         self.saved: VoiceProfile | None = None
         self.played: list[str] = []
         self.description_used = ""
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._designed)
+        self.busy = ""  # the note of the provider call in flight ("" when idle)
+        self._serial = 0  # the task whose answer is awaited; a higher one makes it stale
+        self._landing: Callable[[Any], None] | None = None
 
         self.character_list = QListWidget()
         self.character_list.currentTextChanged.connect(self._pick_character)
@@ -249,9 +264,81 @@ class CharacterVoicesDialog(QDialog):
                            round(self.style_spin.value(), 3), self.boost_box.isChecked(),
                            round(self.speed_spin.value(), 3), int(seed) if seed else None)
 
-    def _fail(self, exc: Exception) -> None:
-        self.status.setText(str(exc))
-        self.ctx.error.emit(str(exc))
+    def _fail(self, exc: BaseException) -> None:
+        self.status.setText(one_line(exc))
+        self.ctx.error.emit(one_line(exc))
+
+    # --- provider calls off the GUI thread ----------------------------------------------
+
+    def _update_buttons(self) -> None:
+        idle = not self.busy
+        self.design_button.setEnabled(idle)
+        self.save_button.setEnabled(idle and bool(self.previews))
+        self.assign_button.setEnabled(idle and self.saved is not None)
+        for button in (self.account_button, self.assign_existing, self.delivery_button):
+            button.setEnabled(idle)
+
+    def _in_background(self, note: str, work: Callable[[], Any],
+                       landed: Callable[[Any], None]) -> None:
+        """Run ``work`` (a provider call: ElevenLabs may be slow or down) on a worker
+        thread with the buttons disabled and ``note`` shown; ``landed(result)`` runs on the
+        GUI thread when it answers, an error shows as one line. Closing the dialog cancels
+        the wait: a late answer is dropped (what the provider made by then, e.g. a created
+        voice, is kept by the service in the voice library)."""
+        self._serial += 1
+        serial = self._serial
+        self.busy = note
+        self._landing = landed
+        self.status.setText(note)
+        self._update_buttons()
+        relay = _TaskRelay()
+        relay.done.connect(self._task_done)
+
+        def run() -> None:
+            try:
+                result, error = work(), None
+            except Exception as exc:  # noqa: BLE001 - shown to the user as one line
+                result, error = None, exc
+            try:
+                relay.done.emit(serial, result, error)
+            except RuntimeError:  # the application is gone
+                pass
+
+        if self.background:
+            threading.Thread(target=run, name="voice-dialog", daemon=True).start()
+        else:
+            run()
+
+    def _task_done(self, serial: int, result: Any, error: Any) -> None:
+        if serial != self._serial or not self.busy:
+            log.info("voice dialog: a cancelled call answered (%s)", error or "ok")
+            return
+        landed, self._landing, self.busy = self._landing, None, ""
+        self._update_buttons()
+        if error is not None:
+            self._fail(error)
+            return
+        if landed is not None:
+            landed(result)
+
+    def cancel_pending(self) -> None:
+        """Stop waiting for the provider call in flight (the dialog is closing)."""
+        if self.busy:
+            self._serial += 1
+            self.busy = ""
+            self._landing = None
+            self.status.setText("Cancelled.")
+            self._update_buttons()
+
+    def done(self, result: int) -> None:  # accept, reject, Escape and the close button
+        self.cancel_pending()
+        super().done(result)
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        self.cancel_pending()
+        super().closeEvent(event)
+
+    # --- design, save, assign ------------------------------------------------------------
 
     def design(self) -> None:
         try:
@@ -259,26 +346,11 @@ class CharacterVoicesDialog(QDialog):
         except AladdinError as exc:
             self._fail(exc)
             return
-        self.design_button.setEnabled(False)
-        self.status.setText("Designing three voices…")
         service = self.controller.service()
+        self._in_background("Designing three voices…", lambda: service.design(profile),
+                            self._designed)
 
-        def work() -> None:
-            try:
-                self._relay.done.emit(service.design(profile), None)
-            except Exception as exc:  # noqa: BLE001 - shown to the user
-                self._relay.done.emit(None, exc)
-
-        if self.background:
-            threading.Thread(target=work, name="voice-design", daemon=True).start()
-        else:
-            work()
-
-    def _designed(self, result: Any, error: Any) -> None:
-        self.design_button.setEnabled(True)
-        if error is not None:
-            self._fail(error)
-            return
+    def _designed(self, result: Any) -> None:
         self.description_used, self.previews = result
         while self.preview_box.count():
             item = self.preview_box.takeAt(0)
@@ -302,7 +374,7 @@ class CharacterVoicesDialog(QDialog):
             self.preview_choices.append(choice)
         if self.preview_choices:
             self.preview_choices[0].setChecked(True)
-        self.save_button.setEnabled(bool(self.previews))
+        self._update_buttons()
         self.status.setText(f"Voice description: {self.description_used}")
 
     def play(self, path: str | Path) -> None:
@@ -316,19 +388,27 @@ class CharacterVoicesDialog(QDialog):
         return None
 
     def save_voice(self) -> None:
+        """Create the chosen preview as a voice (ElevenLabs ``text_to_voice.create``) in the
+        background; the saved voice can then be assigned."""
         preview = self.chosen()
-        if preview is None:
+        if preview is None or self.busy:
             return
         try:
-            keep = None
-            if self.ctx.project.location is not None:
-                keep = self.ctx.project.location.media_dir
-            self.saved = self.controller.service().save_designed(self.profile(), preview, keep)
+            profile = self.profile()
         except AladdinError as exc:
             self._fail(exc)
             return
-        self.assign_button.setEnabled(True)
-        self.status.setText(f"Saved voice '{self.saved.name}' ({self.saved.voice_id}).")
+        keep = None
+        if self.ctx.project.location is not None:
+            keep = self.ctx.project.location.media_dir
+        service = self.controller.service()
+        self._in_background(f"Saving voice '{profile.name or 'unnamed'}'…",
+                            lambda: service.save_designed(profile, preview, keep), self._saved)
+
+    def _saved(self, voice: VoiceProfile) -> None:
+        self.saved = voice
+        self._update_buttons()
+        self.status.setText(f"Saved voice '{voice.name}' ({voice.voice_id}).")
         self.refresh()
 
     def assign(self) -> None:
@@ -343,12 +423,15 @@ class CharacterVoicesDialog(QDialog):
             self._assign(voice)
 
     def load_account_voices(self) -> None:
-        """Add the provider's voices (an ElevenLabs account's, or the offline variants)."""
-        try:
-            voices = self.controller.service().list_voices()
-        except AladdinError as exc:
-            self._fail(exc)
+        """Add the provider's voices (an ElevenLabs account's, or the offline variants),
+        listed in the background."""
+        if self.busy:
             return
+        service = self.controller.service()
+        self._in_background(f"Listing the voices of {service.provider_name}…",
+                            service.list_voices, self._listed)
+
+    def _listed(self, voices: list[VoiceProfile]) -> None:
         for voice in voices:
             if voice.voice_id not in self.account_voices:
                 self.account_voices[voice.voice_id] = voice

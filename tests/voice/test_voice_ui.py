@@ -66,7 +66,8 @@ def test_design_three_previews_save_and_assign(qtbot, ui):
     assert dialog.played == [str(dialog.previews[2].path)]
     dialog.preview_choices[2].setChecked(True)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert dialog.saved is not None and dialog.saved.voice_id == \
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=WAIT_MS)  # saved off-thread
+    assert dialog.saved.voice_id == \
         dialog.previews[2].generated_voice_id
     assert ui.controller.library.get("Jafar").voice_id == dialog.saved.voice_id
     qtbot.mouseClick(dialog.assign_button, Qt.MouseButton.LeftButton)
@@ -83,7 +84,7 @@ def test_design_three_previews_save_and_assign(qtbot, ui):
     assert (jafar.tts.model, jafar.tts.stability, jafar.tts.seed) == ("eleven_v3", 0.3, 42)
     assert jafar.voice.voice_id == dialog.saved.voice_id
     qtbot.mouseClick(dialog.account_button, Qt.MouseButton.LeftButton)  # offline variants
-    assert dialog.library_box.count() > 5
+    qtbot.waitUntil(lambda: dialog.library_box.count() > 5, timeout=WAIT_MS)
     ui.ctx.stack.undo()
     ui.ctx.stack.undo()
     assert characters(ui.ctx.project) == []
@@ -218,6 +219,7 @@ def test_through_elevenlabs_design_and_a_clear_quota_message(qtbot, tmp_path, pr
         qtbot.waitUntil(lambda: len(dialog.previews) == 3, timeout=WAIT_MS)
         assert len(elevenlabs.calls("previews")) == 1
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.saved is not None, timeout=WAIT_MS)
         qtbot.mouseClick(dialog.assign_button, Qt.MouseButton.LeftButton)
         (genie,) = characters(ctx.project)
         assert genie.voice.provider == "elevenlabs"
