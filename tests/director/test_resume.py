@@ -19,7 +19,7 @@ def test_kill_during_generation_and_resume(tmp_path: Path, director_project: Pat
     from aladdin_studio.jobs import JobStore
 
     proc = subprocess.Popen([sys.executable, str(HERE / "director_proc.py"), str(tmp_path),
-                             str(director_project), str(brief_copy)],
+                             str(director_project), str(brief_copy), "hold-shots"],
                             stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(HERE.parents[1])})
     try:
