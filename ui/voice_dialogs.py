@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -50,11 +52,11 @@ from aladdin_studio.timeline.subtitles import (
 )
 from aladdin_studio.timeline.titles import FONTS
 from aladdin_studio.voice.errors import VoiceInputError
-from aladdin_studio.voice.library import characters
+from aladdin_studio.voice.library import characters, find_character
 from aladdin_studio.voice.placement import dialogue_clips, media_path
 from aladdin_studio.voice.profiles import AGES, GENDERS, TTSSettings, VoiceProfile
 from aladdin_studio.voice.providers.base import Preview, SoundRequest
-from aladdin_studio.voice.script import parse_script
+from aladdin_studio.voice.script import format_settings, parse_script, with_line_overrides
 from aladdin_studio.voice.subtitles import export_cues
 
 from .dialog_dirs import remember_dir, start_dir
@@ -462,7 +464,9 @@ class CharacterVoicesDialog(QDialog):
 
 # --------------------------------------------------------------------------- dialogue
 
-COLUMNS = ("Character", "Line", "Emotion", "Status", "Duration", "Play", "Regenerate")
+COLUMNS = ("Character", "Line", "Emotion", "Status", "Duration", "Play", "Regenerate",
+           "Settings")
+SETTINGS_COL = 7
 
 
 class DialoguePanel(QDialog):
@@ -501,6 +505,9 @@ class DialoguePanel(QDialog):
         self.table.setColumnWidth(1, 260)
         self.table.setColumnWidth(3, 90)
         self.table.setColumnWidth(4, 70)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._table_menu)
+        self.line_settings: Any = None  # the open Line Settings dialog
         self.status = QLabel()
         self.status.setWordWrap(True)
         top = QHBoxLayout()
@@ -549,7 +556,61 @@ class DialoguePanel(QDialog):
                 button.setEnabled(False)
                 button.clicked.connect(lambda _=False, r=row, c=col: self._row_action(r, c))
                 self.table.setCellWidget(row, col, button)
+            own = format_settings(line.settings)
+            button = QPushButton("Custom…" if own else "Character's…")
+            button.setObjectName(f"line-settings-{row}")
+            button.setToolTip(f"This line: {own}" if own else
+                              "The character's settings; click to give this line its own")
+            button.clicked.connect(lambda _=False, r=row: self.edit_line_settings(r))
+            self.table.setCellWidget(row, SETTINGS_COL, button)
         self.generate_button.setEnabled(bool(self.lines))
+
+    # --- one line's delivery ----------------------------------------------------------
+
+    def _table_menu(self, pos: QPoint) -> None:
+        row = self.table.rowAt(pos.y())
+        if row < 0:
+            return
+        menu = QMenu(self)
+        menu.addAction("Line Settings…", lambda: self.edit_line_settings(row))
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def edit_line_settings(self, row: int) -> Any:
+        """Open Line Settings for ``row`` (emotion and TTS overrides); OK writes them into
+        the script line's ``(emotion) {…}`` block, undoable in the script editor."""
+        from .voice_line_settings import LineSettingsDialog
+
+        if not 0 <= row < len(self.lines):
+            return None
+        line = self.lines[row]
+        character = find_character(self.ctx.project, line.character)
+        inherited = character.tts if character is not None else TTSSettings()
+        dialog = LineSettingsDialog(line, inherited, self)
+        dialog.accepted.connect(lambda: self.set_line_settings(
+            row, dialog.result_emotion, dialog.result_settings))
+        self.line_settings = dialog
+        dialog.open()
+        return dialog
+
+    def set_line_settings(self, row: int, emotion: str, settings: dict[str, Any]) -> bool:
+        """Rewrite script line ``row`` with this emotion and these overrides (one edit of
+        the script text: Ctrl+Z in the script undoes it); the next Generate uses them."""
+        try:
+            number, text = with_line_overrides(self.script_edit.toPlainText(), row, emotion,
+                                               settings)
+        except AladdinError as exc:
+            self.status.setText(str(exc))
+            return False
+        block = self.script_edit.document().findBlockByNumber(number)
+        cursor = QTextCursor(block)
+        cursor.beginEditBlock()
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock,
+                            QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(text)
+        cursor.endEditBlock()
+        what = ", ".join(filter(None, (emotion.strip(), format_settings(settings))))
+        self.status.setText(f"Line {row + 1}: {what or 'the character’s delivery'}.")
+        return True
 
     def generate(self) -> None:
         if not self.lines:

@@ -11,7 +11,8 @@ from typing import Any
 
 from .errors import VoiceInputError
 
-__all__ = ["ScriptLine", "clean_text", "parse_script", "read_script"]
+__all__ = ["ScriptLine", "clean_text", "format_settings", "parse_script", "read_script",
+           "with_line_overrides"]
 
 MAX_LINE_CHARS = 5000  # ElevenLabs' limit per request
 _COLON = re.compile(r"^\s*([^\s:(){}][^:(){}]{0,40}?)\s*(?:\(([^)]{1,40})\))?\s*"
@@ -155,3 +156,57 @@ def read_script(path: str | Path) -> list[ScriptLine]:
     except (OSError, UnicodeDecodeError) as exc:
         raise VoiceInputError(f"Cannot read the script {path}: {exc}") from None
     return parse_script(text)
+
+
+def format_settings(settings: dict[str, Any]) -> str:
+    """TTS overrides as the script writes them: ``speed=1.1, stability=0.3``."""
+    parts = []
+    for name in SETTING_NAMES:
+        key = "similarity_boost" if name == "similarity" else name
+        if name == "similarity_boost" or key not in settings or settings[key] is None:
+            continue
+        value = settings[key]
+        text = ("true" if value else "false") if isinstance(value, bool) else \
+            f"{value:g}" if isinstance(value, float) else str(value)
+        parts.append(f"{name}={text}")
+    return ", ".join(parts)
+
+
+_EMOTION_OK = re.compile(r"^[^(){}\[\]:\n]{0,40}$")
+
+
+def with_line_overrides(text: str, index: int, emotion: str,
+                        settings: dict[str, Any]) -> tuple[int, str]:
+    """The ``index``-th dialogue line (0-based, as :func:`parse_script` counts) of a
+    ``NAME: text`` script rewritten with its ``(emotion)`` and its own TTS settings (the
+    ``{…}`` block; empty: the character's): ``(line number in text, 0-based; new line)``.
+    Everything else on the line stays as written."""
+    emotion = _clean_emotion(emotion)
+    if not _EMOTION_OK.match(emotion):
+        raise VoiceInputError("An emotion is up to 40 characters without brackets or colons.")
+    found = -1
+    for number, raw in enumerate(text.splitlines()):
+        if not raw.strip() or raw.lstrip().startswith(("#", "//")):
+            continue
+        m = _COLON.match(raw)
+        if m is None:
+            raise VoiceInputError("Per-line settings need a script of 'NAME: text' lines "
+                                  "(this one is fountain-style).")
+        found += 1
+        if found != index:
+            continue
+        said = m.group(4)
+        lead = _LEADING_EMOTION.match(said)
+        if lead and not m.group(2):
+            said = lead.group(2)
+        indent = raw[:len(raw) - len(raw.lstrip())]
+        block = format_settings(settings)
+        line = (f"{indent}{m.group(1).strip()}" + (f" ({emotion})" if emotion else "")
+                + (f" {{{block}}}" if block else "") + f": {said.strip()}")
+        check = _COLON.match(line)  # what the next parse reads from it
+        if check is None or _settings(check.group(3) or "", number + 1) != \
+                {("similarity_boost" if k == "similarity" else k): v
+                 for k, v in settings.items() if v is not None}:
+            raise VoiceInputError(f"Script line {number + 1} cannot hold these settings.")
+        return number, line
+    raise VoiceInputError(f"The script has no dialogue line {index + 1}.")
