@@ -111,7 +111,12 @@ def save(project: Project, path: str | Path | None = None, *, backups: int = BAC
         raise ProjectFileError("Choose where to save the project first (Save As).")
     ensure_layout(loc)
     data = serialize(project)
-    _rotate_backups(loc, backups)
+    try:
+        _rotate_backups(loc, backups)
+    except OSError as exc:
+        raise ProjectFileError(f"Could not save '{loc.file}': no backup of the previous version "
+                               f"can be kept in '{loc.backups_dir}' ({exc.strerror or exc}). "
+                               "The previous version is unchanged.") from None
     atomic_write(loc.file, data)
     project.location = loc
     project.saved_revision = project.revision

@@ -146,8 +146,11 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
               summary="Generate a clip (design doc 7.1): queued as a job")
     def generate(projectId: str, body: GenerateRequest) -> dict[str, Any]:  # noqa: N803
         found = entry(projectId)
-        job = submit_generation(backend, found, body)
-        reply = accepted(job, found, body.webhookUrl, estimates(body.method, job.model))
+        url = body.webhookUrl
+        # Subscribed while the job is held, so even a job that ends at once is announced.
+        job = submit_generation(backend, found, body, before_release=None if not url else
+                                lambda held: hooks.subscribe(held.id, str(url), found.id))
+        reply = accepted(job, found, None, estimates(body.method, job.model))
         if job.done:  # an identical earlier result was reused
             hooks.job_finished(job)
             reply["status"] = view(job)["status"]

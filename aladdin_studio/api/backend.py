@@ -36,7 +36,7 @@ __all__ = ["ApiBackend", "EditorHost", "ProjectEdit"]
 
 log = logging.getLogger(__name__)
 
-EditFn = Callable[["Project", Callable[[Any], None]], Any]
+EditFn = Callable[..., Any]  # fn(project, push) (or fn(project, push, save): see edit)
 
 
 class ProjectEdit(Protocol):
@@ -152,18 +152,23 @@ class ApiBackend:
 
         return load(entry.path)
 
-    def edit(self, entry: ProjectEntry, fn: EditFn, holder: str = "the automation API") -> Any:
+    def edit(self, entry: ProjectEntry, fn: EditFn, holder: str = "the automation API", *,
+             saving: bool = False) -> Any:
         """Run ``fn(project, push)`` on the project and save it: in the editor when it has
-        this project open, else on disk under the writer lock."""
+        this project open, else on disk under the writer lock. ``saving``: ``fn`` is called
+        as ``fn(project, push, save)`` to save at a point of its own (``save`` is None in
+        the editor, whose timeline holds the edit; it saves after ``fn`` anyway)."""
         if self._in_editor(self.key(entry)):
-            return self.editor.run_edit(fn)
+            return self.editor.run_edit(
+                (lambda project, push: fn(project, push, None)) if saving else fn)
         from ..services.session import ProjectSession
 
         # The writer lock keeps other processes out but is re-entrant inside this one, so
         # this process's own edits of a project (requests, landing) take turns here.
         with self._edit_lock(self.key(entry)), \
                 ProjectSession.open(entry.path, writer=holder) as session:
-            result = fn(session.project, session.push)
+            result = (fn(session.project, session.push, session.save) if saving
+                      else fn(session.project, session.push))
             if session.dirty:
                 session.save()
         return result

@@ -1,6 +1,6 @@
 """``POST .../videos/generate``: the API body as a :class:`GenerationRequest`, submitted
-through :class:`GenerationService` exactly like ``aladdin-studio generate`` (a placeholder
-clip on the timeline, a job in the ledger)."""
+through ``services.generation.submit_placed`` exactly like ``aladdin-studio generate`` and
+the editor (a placeholder clip on the timeline, a job in the ledger, held until placed)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,39 +80,29 @@ def to_generation_request(body: GenerateRequest, project: Project,
         model=p.model, seed=p.seed, **files)
 
 
-def submit_generation(backend: ApiBackend, entry: ProjectEntry, body: GenerateRequest) -> Job:
-    """Validate, place the placeholder clip, queue the job; returns the job."""
-    from ..generation.service import GenerationService
+def submit_generation(backend: ApiBackend, entry: ProjectEntry, body: GenerateRequest,
+                      before_release: Callable[[Job], Any] | None = None) -> Job:
+    """Validate, place the placeholder clip, save, queue the job: the held-submit sequence
+    of the CLI and the editor (``services.generation.submit_placed``); ``before_release``
+    runs while the job is still held. Returns the released job."""
+    from ..services.generation import GenerationService, submit_placed
     from ..timeline import schema as S
 
     if body.parameters.model is not None and body.parameters.model not in backend.queue.registry:
         raise ApiError(f"parameters.model: unknown model '{body.parameters.model}'.",
                        field="parameters.model")
-    held: list[str] = []
 
-    def submit(project: Project, push: Any) -> Job:
+    def submit(project: Project, push: Any, save: Callable[[], Any] | None) -> Job:
         request = to_generation_request(body, project,
                                         min(backend.settings.video_default_duration, 7.0))
         service = GenerationService(project, backend.queue, backend.store)
         scene = project.scene(body.placement.scene)
         rate = S.scene_rate(scene)
         at = None if body.placement.at is None else S.seconds_to_frames(body.placement.at, rate)
-        # Held until its placeholder is saved (or on the editor's timeline), as the CLI does:
-        # a placement or save that fails leaves no paid job behind.
-        job, command = service.submit(request, scene=scene, track=body.placement.track, at=at,
-                                      insert=body.placement.insert, hold=True)
-        held.append(job.id)
-        push(command)
-        return job
+        return submit_placed(service, request, push, save=save, before_release=before_release,
+                             scene=scene, track=body.placement.track, at=at,
+                             insert=body.placement.insert)
 
-    try:
-        job = backend.edit(entry, submit)
-    except BaseException as exc:
-        for job_id in held:
-            backend.queue.abandon(job_id, f"its placeholder could not be placed or saved: "
-                                          f"{exc}")
-        raise
-    job = backend.queue.release(job.id)
+    job = backend.edit(entry, submit, saving=True)
     backend.ensure_running()
     return job
-

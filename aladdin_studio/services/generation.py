@@ -29,23 +29,30 @@ def _one_line(exc: BaseException) -> str:
 
 def submit_placed(service: GenerationService, request: GenerationRequest,
                   push: Callable[[Command], Any], *, save: Callable[[], Any] | None = None,
+                  before_release: Callable[[Job], Any] | None = None,
                   **where: Any) -> Job:
     """Queue ``request`` and let it run only once its placeholder (or new take) is placed by
     ``push`` (which raises when the timeline refuses it) and, for a front end that keeps the
     project on disk, saved by ``save``: until then the job is held, so a refused placement or a
-    failed save abandons it before anything is paid. A queue that cannot take the released
-    job abandons it too and marks the placeholder failed. ``where``: the placement of
-    ``GenerationService.submit`` (scene, track, at, clip, new_take, insert). Returns the
-    released job."""
+    failed save abandons it before anything is paid. ``before_release(job)`` then runs while
+    the job is still held (the API subscribes a request's webhook there, so even a job that
+    ends at once is announced); if it raises, the job is abandoned too. A queue that cannot
+    take the released job abandons it and marks the placeholder failed. ``where``: the
+    placement of ``GenerationService.submit`` (scene, track, at, clip, new_take, insert).
+    Returns the released job."""
     job, command = service.submit(request, hold=True, **where)
+    saved = False
     try:
         if command is not None:
             push(command)
         if save is not None:
             save()
+        saved = True
+        if before_release is not None:
+            before_release(job)
     except BaseException as exc:
         why = _one_line(exc)
-        service.abandon(job.id, why if save is None
+        service.abandon(job.id, why if save is None or saved
                         else f"the placeholder could not be saved: {why}")
         raise
     try:

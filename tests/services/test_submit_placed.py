@@ -71,3 +71,31 @@ def test_a_failed_save_abandons_the_job_and_says_so(service_for, sample_project)
         [job] = JobStore().list()
         assert job.status == "cancelled"
         assert job.error_message.startswith("the placeholder could not be saved: Cannot save")
+
+
+def test_before_release_runs_while_held_after_the_save_and_its_failure_abandons(
+        service_for, sample_project):
+    """The hook a front end needs at that point (the API subscribes a request's webhook):
+    called once the placeholder is saved and before the job may run."""
+    with ProjectSession.open(sample_project, writer="test") as session:
+        service = service_for(session.project)
+        scene = session.project.scenes[0]
+        seen = []
+
+        def hook(job):
+            seen.append((job.id, JobStore().get(job.id).info.get("held"), session.dirty))
+
+        job = submit_placed(service, REQUEST, session.push, save=session.save,
+                            before_release=hook, scene=scene)
+        assert seen == [(job.id, True, False)]  # held, and the placeholder already saved
+        assert job.status == "queued" and "held" not in job.info
+
+        def broken(job):
+            raise OSError("the subscription file cannot be written")
+
+        with pytest.raises(OSError):
+            submit_placed(service, REQUEST, session.push, save=session.save,
+                          before_release=broken, scene=scene)
+        [abandoned] = [j for j in JobStore().list() if j.id != job.id]
+        assert abandoned.status == "cancelled" and abandoned.error_kind == "Abandoned"
+        assert abandoned.error_message == "the subscription file cannot be written"
