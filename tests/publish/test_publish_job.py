@@ -3,6 +3,7 @@ in the ledger, cancel mid-upload leaving the stored parts, and the next publish 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -47,17 +48,27 @@ def test_cancel_mid_upload_then_publish_again_resumes(
         xdg, sample_project, s3_server, bucket, s3, proxy_to, queue_for, monkeypatch):
     monkeypatch.setattr(R2, "default_transfer_config", lambda: TransferConfig(
         multipart_threshold=5 * MB, multipart_chunksize=5 * MB, max_concurrency=1))
-    slow = proxy_to(lambda m, t, i: "delay" if m == "PUT" and "partNumber=" in t else None,
-                    stall_s=0.4)
-    queue = queue_for(r2_settings(slow.url, bucket))
+    # parts from the third on wait at the proxy until the test has cancelled (a fixed delay
+    # per part raced the cancel against the upload)
+    holding, gate = threading.Event(), threading.Event()
+
+    def hold_parts(method: str, target: str, index: int) -> None:
+        part = re.search(r"[?&]partNumber=(\d+)", target)
+        if method == "PUT" and part and int(part[1]) >= 3:
+            holding.set()
+            assert gate.wait(120), "the test never released the held part"
+
+    held = proxy_to(hold_parts)
+    queue = queue_for(r2_settings(held.url, bucket))
     render = random_file(sample_project / "renders" / "Scene-1.mp4", 26 * MB, seed=8)
     payload = PublishPayload(project=str(sample_project), render=str(render),
                              destination="r2")
     job = queue.submit(payload, sample_project / "project.otio")
-    files = wait_for(lambda: [f for f in (queue.store.get(job.id).info or {}).get("files", [])
-                              if f["done"] >= 10 * MB], what="two parts")
+    assert holding.wait(60), "the upload never reached its third part"  # two are stored
+    files = wait_for(lambda: (queue.store.get(job.id).info or {}).get("files"), what="files")
     assert files[0]["status"] == "uploading" and files[0]["size"] == 26 * MB
     queue.cancel(job.id)
+    gate.set()
     wait_for(lambda: not any(t.name.startswith("r2-part") for t in threading.enumerate()),
              what="the part threads to stop")
     assert queue.store.get(job.id).status == "cancelled"
