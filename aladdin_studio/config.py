@@ -53,7 +53,7 @@ def _opt(
     default: Any,
     *env: str,
     secret: bool = False,
-    bound: Literal["positive", "non-negative"] | None = None,
+    bound: Literal["positive", "non-negative", "port"] | None = None,
     kind: Literal["url", "http_url", "resolution", "provider"] | None = None,
 ) -> Any:
     """Declare a setting: its environment variable(s) and validation rules."""
@@ -106,6 +106,10 @@ class Settings:
     quality_auto_regenerate: int = _opt(1, "ALADDIN_QUALITY_AUTO_REGENERATE",
                                         bound="non-negative")
     quality_embedding_model: str = _opt("", "ALADDIN_QUALITY_EMBEDDING_MODEL")
+    # The automation API the editor serves (Settings ▸ Automation; its token stays in the
+    # keyring): 1 = started with the editor, and its port on 127.0.0.1.
+    api_autostart: int = _opt(0, "ALADDIN_API_AUTOSTART", bound="non-negative")
+    api_port: int = _opt(8765, "ALADDIN_API_PORT", bound="port")
 
     # Where each value came from (filled by load_settings); not a setting itself.
     _sources: dict[str, Source] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -247,6 +251,8 @@ def _convert(fdef: dataclasses.Field[Any], raw: Any) -> Any:
         raise ValueError("must be greater than 0")
     if bound == "non-negative" and value < 0:
         raise ValueError("must not be negative")
+    if bound == "port" and not 1 <= value <= 65535:
+        raise ValueError("expected a port number from 1 to 65535")
     return value
 
 

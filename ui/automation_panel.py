@@ -1,4 +1,5 @@
-"""Settings ▸ Automation: serve the automation API from the editor, its port and token."""
+"""Settings ▸ Automation: serve the automation API from the editor, its port, token and the
+webhook for every job (kept in settings.toml; the token in the keyring)."""
 
 from __future__ import annotations
 
@@ -52,10 +53,27 @@ class AutomationPanel(QWidget):
         row.addWidget(self.show_token)
         row.addWidget(self.copy_token)
         form.addRow("Token:", row)
+        self.webhook = QLineEdit()
+        self.webhook.setPlaceholderText("https://example.com/hook (optional)")
+        self.webhook.setToolTip("Every finished job (from the editor, the CLI or the API) is "
+                                "announced there, signed; see docs/automation-api.md.")
+        self.webhook.setText(automation.webhook_url)
+        form.addRow("Webhook for every job:", self.webhook)
+        self.webhook_error = QLabel()
+        self.webhook_error.setStyleSheet("color: #d9534f;")
+        self.webhook_error.setWordWrap(True)
+        self.webhook_error.setVisible(False)
+        form.addRow(self.webhook_error)
+        note = QLabel("Saved in settings.toml (ALADDIN_API_AUTOSTART, ALADDIN_API_PORT, "
+                      "ALADDIN_WEBHOOK_URL override it); the token stays in the OS keyring.")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: palette(mid); font-size: small;")
+        form.addRow(note)
         self.port.setValue(automation.port)
         self.enabled.setChecked(automation.running)
         self.enabled.toggled.connect(self._toggle)
         self.port.editingFinished.connect(self._port_changed)
+        self.webhook.editingFinished.connect(self._webhook_changed)
         self.show_token.toggled.connect(self._reveal)
         self.copy_token.clicked.connect(self.copy)
         automation.state_changed.connect(self.refresh)
@@ -92,6 +110,13 @@ class AutomationPanel(QWidget):
     def _port_changed(self) -> None:
         if self.automation.running and self.port.value() != self.automation.server.port:
             self.automation.start(self.port.value())
+        elif not self.automation.running:
+            self.automation.set_port(self.port.value())
+
+    def _webhook_changed(self) -> None:
+        error = self.automation.set_webhook_url(self.webhook.text())
+        self.webhook_error.setText(error or "")
+        self.webhook_error.setVisible(bool(error))
 
     def _reveal(self, shown: bool) -> None:
         self.token.setEchoMode(QLineEdit.EchoMode.Normal if shown

@@ -26,38 +26,113 @@ GUI_TIMEOUT_S = 30.0
 
 
 class EditorApi(QObject):
-    """Starts/stops the API for one editor window; ``ctx.automation`` points at it."""
+    """Starts/stops the API for one editor window; ``ctx.automation`` points at it.
+
+    Its preferences (start with the editor, port) are the app's settings ``api_autostart``
+    and ``api_port`` in ``settings.toml``, written through ``services.settings``; the token
+    stays in the keyring. Values an earlier version kept in QSettings are moved there once.
+    """
 
     state_changed = Signal()  # running or not, port, error
     _call = Signal(object)  # (fn, future): run fn() on the GUI thread
 
-    def __init__(self, ctx: Any, *, qsettings: QSettings | None = None) -> None:
+    def __init__(self, ctx: Any, *, qsettings: QSettings | None = None,
+                 settings_path: Path | None = None) -> None:
         super().__init__(ctx if isinstance(ctx, QObject) else None)
         self.ctx = ctx
         self.qsettings = qsettings
+        self.settings_path = settings_path  # None: the user's settings.toml
+        self._settings: Any = None
         self.server: Any = None
         self.backend: Any = None
         self.error: str | None = None
         self._call.connect(self._run_call, Qt.ConnectionType.QueuedConnection)
         self._gui = threading.current_thread()
+        self.migrate_qsettings()
 
     # ------------------------------------------------------------------ preferences
 
-    def _prefs(self) -> QSettings:
-        if self.qsettings is None:
-            self.qsettings = QSettings("Aladdin Studio", "Aladdin Studio")
-        return self.qsettings
+    @property
+    def settings(self) -> Any:
+        """The editor's live settings (loaded here when the editor has none)."""
+        live = getattr(self.ctx, "settings", None)
+        if live is not None:
+            return live
+        if self._settings is None:
+            from ..config import ConfigError, Settings, load_settings
+
+            try:
+                self._settings = load_settings(path=self.settings_path)
+            except ConfigError as exc:
+                log.warning("settings not readable, automation uses defaults: %s", exc)
+                self._settings = Settings()
+        return self._settings
 
     @property
     def enabled(self) -> bool:
-        return str(self._prefs().value("automation/enabled", "false")).lower() == "true"
+        return bool(self.settings.api_autostart)
 
     @property
     def port(self) -> int:
+        return int(self.settings.api_port)
+
+    def _remember(self, **values: Any) -> str | None:
+        """Write ``values`` to the settings (file and live); a refusal is logged and
+        returned (the API keeps running as asked)."""
+        from ..config import ConfigError
+        from ..services.settings import apply_settings
+
         try:
-            return int(self._prefs().value("automation/port", DEFAULT_PORT))
-        except (TypeError, ValueError):
-            return DEFAULT_PORT
+            apply_settings(self.settings, values, path=self.settings_path)
+        except ConfigError as exc:
+            log.warning("the automation settings were not saved: %s", exc)
+            return str(exc)
+        return None
+
+    def set_port(self, port: int) -> str | None:
+        """Remember the port for the next start; returns why it was refused, or None."""
+        return None if int(port) == self.port else self._remember(api_port=int(port))
+
+    @property
+    def webhook_url(self) -> str:
+        return str(self.settings.webhook_url or "")
+
+    def set_webhook_url(self, url: str) -> str | None:
+        """The webhook every finished job is announced to (setting ``webhook_url``; empty:
+        none). Returns why it was refused, or None once saved."""
+        url = url.strip()
+        if url == self.webhook_url:
+            return None
+        return self._remember(webhook_url=url)
+
+    def migrate_qsettings(self) -> dict[str, Any]:
+        """Move ``automation/enabled`` and ``automation/port`` from QSettings (where earlier
+        versions kept them) into the settings, unless the settings file or the environment
+        already sets them; the QSettings keys are removed, so this happens once. Returns
+        what was moved."""
+        prefs = self.qsettings if self.qsettings is not None else QSettings(
+            "Aladdin Studio", "Aladdin Studio")
+        keys = {"automation/enabled": "api_autostart", "automation/port": "api_port"}
+        found = {key: prefs.value(key) for key in keys if prefs.contains(key)}
+        if not found:
+            return {}
+        moved: dict[str, Any] = {}
+        settings = self.settings
+        for key, value in found.items():
+            name = keys[key]
+            if settings.source(name) != "default":
+                continue
+            try:
+                moved[name] = (int(str(value).lower() == "true") if name == "api_autostart"
+                               else int(value))
+            except (TypeError, ValueError):
+                continue
+        if moved:
+            self._remember(**moved)
+        for key in found:
+            prefs.remove(key)
+        prefs.sync()
+        return moved
 
     def start_if_enabled(self) -> None:
         if self.enabled:
@@ -85,8 +160,8 @@ class EditorApi(QObject):
         from ..api.server import ApiServer
 
         self.stop(remember=False)
-        self._prefs().setValue("automation/port", int(port))
-        self._prefs().setValue("automation/enabled", "true")
+        if (self.port, self.enabled) != (int(port), True):
+            self._remember(api_port=int(port), api_autostart=1)
         try:
             generation = self.ctx.generation
             backend = ApiBackend(generation.settings, queue=generation.queue, editor=self)
@@ -101,8 +176,8 @@ class EditorApi(QObject):
         return True
 
     def stop(self, remember: bool = True) -> None:
-        if remember:
-            self._prefs().setValue("automation/enabled", "false")
+        if remember and self.enabled:
+            self._remember(api_autostart=0)
         server, backend, self.server, self.backend = self.server, self.backend, None, None
         if server is not None:
             server.stop()

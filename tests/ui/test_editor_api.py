@@ -114,3 +114,66 @@ def test_settings_automation_serves_the_open_project_live(qtbot, window, sample_
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{base}/scenes", timeout=2)
     dialog.reject()
+
+
+def test_toggling_the_panel_writes_settings_toml(qtbot, window):
+    """Serving, the port and the webhook are the app's settings (settings.toml), not
+    QSettings; the token never goes there."""
+    from aladdin_studio.config import load_settings
+    from aladdin_studio.paths import settings_file
+
+    dialog = window.settings_dialog()
+    panel = dialog.tabs.widget(dialog.tabs.count() - 1)
+    port = free_port()
+    panel.port.setValue(port)
+    panel.enabled.setChecked(True)
+    assert window.automation.running, window.automation.error
+    saved = load_settings(path=settings_file(), use_keyring=False)
+    assert (saved.api_autostart, saved.api_port) == (1, port)
+    assert window.automation.token() not in settings_file().read_text()
+    panel.webhook.setText("ftp://nowhere")
+    panel.webhook.editingFinished.emit()
+    assert panel.webhook_error.isVisibleTo(panel) and "http" in panel.webhook_error.text()
+    panel.webhook.setText("http://127.0.0.1:9/hook")
+    panel.webhook.editingFinished.emit()
+    assert not panel.webhook_error.isVisibleTo(panel)
+    assert window.ctx.settings.webhook_url == "http://127.0.0.1:9/hook"  # live
+    panel.enabled.setChecked(False)
+    saved = load_settings(path=settings_file(), use_keyring=False)
+    assert (saved.api_autostart, saved.api_port) == (0, port)
+    assert saved.webhook_url == "http://127.0.0.1:9/hook"
+    dialog.reject()
+
+
+def test_qsettings_values_of_earlier_versions_move_to_settings_toml_once(qtbot, tmp_path):
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import QSettings
+
+    from aladdin_studio.config import load_settings
+    from aladdin_studio.ui.editor_api import EditorApi
+
+    toml = tmp_path / "settings.toml"
+    ini = str(tmp_path / "prefs.ini")
+    prefs = QSettings(ini, QSettings.Format.IniFormat)
+    prefs.setValue("automation/enabled", "true")
+    prefs.setValue("automation/port", 9123)
+    prefs.sync()
+    api = EditorApi(SimpleNamespace(settings=None), qsettings=prefs, settings_path=toml)
+    assert (api.enabled, api.port) == (True, 9123)
+    saved = load_settings(path=toml, use_keyring=False)
+    assert (saved.api_autostart, saved.api_port) == (1, 9123)
+    again = QSettings(ini, QSettings.Format.IniFormat)
+    assert not again.contains("automation/enabled") and not again.contains("automation/port")
+    assert EditorApi(SimpleNamespace(settings=None), qsettings=again,
+                     settings_path=toml).migrate_qsettings() == {}  # once
+
+    # what the settings file already says wins over an old QSettings value
+    toml.write_text("api_port = 9200\n")
+    old = QSettings(str(tmp_path / "old.ini"), QSettings.Format.IniFormat)
+    old.setValue("automation/port", 9300)
+    old.setValue("automation/enabled", "false")
+    api = EditorApi(SimpleNamespace(settings=None), qsettings=old, settings_path=toml)
+    assert (api.enabled, api.port) == (False, 9200)
+    assert not old.contains("automation/port")
+    assert load_settings(path=toml, use_keyring=False).api_port == 9200
