@@ -1,4 +1,5 @@
-"""Publishes FILE to KEY (R2Store, 5 MB parts, one at a time, 0.3 s per part) until killed.
+"""Publishes FILE to KEY (R2Store, 5 MB parts, one at a time) until killed: parts 1-3 go
+out 0.3 s apart, the fourth waits (an hour) for the kill, so the test never races the end.
 
 argv: endpoint bucket key file sha256"""
 
@@ -21,6 +22,6 @@ MB = 1024 * 1024
 store = R2Store(r2_settings(endpoint, bucket),
                 transfer=TransferConfig(multipart_threshold=5 * MB, multipart_chunksize=5 * MB,
                                         max_concurrency=1),
-                on_part=lambda n: time.sleep(0.3))
+                on_part=lambda n: time.sleep(0.3 if n <= 3 else 3600))
 store.upload(key, Path(file), sha256=sha, content_type="video/mp4", metadata={})
 print("finished")
