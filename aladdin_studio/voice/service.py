@@ -222,8 +222,10 @@ class VoiceService:
 
     # --- dialogue ---------------------------------------------------------------------
 
-    def _default_voice(self, name: str, taken: set[str]) -> VoiceProfile:
-        """A voice for a character without one, distinct from ``taken`` voice ids."""
+    def _default_voice(self, name: str, taken: set[str],
+                       account: list[VoiceProfile] | None = None) -> VoiceProfile:
+        """A voice for a character without one, distinct from ``taken`` voice ids
+        (``account``: the ElevenLabs account's voices when already listed)."""
         base = VoiceProfile(name, f"Default voice of {name}", "neutral")
         if self.provider_name == "local":
             from .providers.local import distinct_voice_ids
@@ -236,7 +238,7 @@ class VoiceService:
                 if ids:
                     return replace(profile, provider="local", voice_id=ids[0])
             raise VoiceInputError("No free offline voice is left for a new character.")
-        for voice in self.provider.list_voices():
+        for voice in self.provider.list_voices() if account is None else account:
             if voice.voice_id not in taken:
                 return replace(voice, name=name, provider="elevenlabs")
         raise VoiceInputError("Every voice of the ElevenLabs account is already used in this "
@@ -255,12 +257,16 @@ class VoiceService:
         taken = {c.voice.voice_id for c in known.values() if c.voice is not None}
         created: dict[str, Character] = {}
         plans = []
+        account: list[VoiceProfile] = []  # listed once per script (a slow call on ElevenLabs)
         for i, line in enumerate(lines):
             key = line.character.strip().lower()
             character = created.get(key) or known.get(key)
             if character is None or character.voice is None or \
                     character.voice.provider != self.provider_name:
-                voice = self._default_voice(line.character, taken)
+                if self.provider_name != "local" and not account:
+                    account = self.provider.list_voices()
+                voice = self._default_voice(line.character, taken,
+                                            None if self.provider_name == "local" else account)
                 taken.add(voice.voice_id)
                 character = (replace(character, voice=voice) if character is not None
                              else new_character(line.character, voice=voice))

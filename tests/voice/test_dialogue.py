@@ -159,6 +159,7 @@ def test_elevenlabs_script_with_rate_limit_backoff_and_quota_message(project, vo
     assert all(j.status == "succeeded" for j in jobs)
     assert sum(j.rate_limited for j in jobs) == 1  # one requeue by the job layer
     assert len({c.voice.voice_id for c in batch.new_characters}) == 3
+    assert len(elevenlabs.calls("voices_search")) == 1  # the account listed once, not 3 times
     billed = sum(j.info["characters"] for j in jobs)
     assert billed == sum(len(line.text) for line in parse_script(SCRIPT))
     estimated, actual = queue.store.spend(kind="voice")
