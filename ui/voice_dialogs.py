@@ -94,9 +94,9 @@ def play_file(path: str | Path) -> None:
 
 
 class _TaskRelay(QObject):
-    """Carries one background call's answer to the GUI thread. Parentless and held by the
-    worker's closure, so a dialog deleted meanwhile leaves nothing dangling: Qt drops the
-    connection to the gone dialog."""
+    """Carries one background call's answer to the GUI thread. Parentless, held by the
+    dialog until the answer is in (and by the worker's closure), so a dialog deleted
+    meanwhile leaves nothing dangling: Qt drops the connection to the gone dialog."""
 
     done = Signal(int, object, object)  # (task serial, result, error)
 
@@ -126,6 +126,7 @@ class CharacterVoicesDialog(QDialog):
         self.busy = ""  # the note of the provider call in flight ("" when idle)
         self._serial = 0  # the task whose answer is awaited; a higher one makes it stale
         self._landing: Callable[[Any], None] | None = None
+        self._relays: dict[int, _TaskRelay] = {}  # calls in flight, by serial
 
         self.character_list = QListWidget()
         self.character_list.currentTextChanged.connect(self._pick_character)
@@ -295,6 +296,7 @@ class CharacterVoicesDialog(QDialog):
         self._update_buttons()
         relay = _TaskRelay()
         relay.done.connect(self._task_done)
+        self._relays[serial] = relay
 
         def run() -> None:
             try:
@@ -312,6 +314,7 @@ class CharacterVoicesDialog(QDialog):
             run()
 
     def _task_done(self, serial: int, result: Any, error: Any) -> None:
+        self._relays.pop(serial, None)
         if serial != self._serial or not self.busy:
             log.info("voice dialog: a cancelled call answered (%s)", error or "ok")
             return
