@@ -27,11 +27,14 @@ from aladdin_studio.timeline.layout import layout, track_end
 from aladdin_studio.timeline.subtitle_cues import burn_in_params, scene_cues, subtitle_style
 from aladdin_studio.timeline.titles import TITLE_KIND, title_params
 
+from .plan_memo import PlanMemo, moved
+
 __all__ = [
     "SAMPLE_RATE",
     "AudioClipPlan",
     "ClipSegment",
     "OfflineMediaError",
+    "PlanMemo",
     "ScenePlan",
     "TrackPlan",
     "TransitionPlan",
@@ -215,10 +218,15 @@ def frame_to_sample(frame: float, fps: float) -> int:
 
 # --------------------------------------------------------------------------- building
 
-def build_plan(scene: otio.schema.Timeline, resolve: Resolver) -> ScenePlan:
-    """Flatten ``scene``. ``resolve(url)`` returns the media path, or None if offline."""
+def build_plan(scene: otio.schema.Timeline, resolve: Resolver,
+               memo: PlanMemo | None = None) -> ScenePlan:
+    """Flatten ``scene``. ``resolve(url)`` returns the media path, or None if offline.
+
+    ``memo`` (the preview's, kept between builds of one scene) reuses the clip plans of the
+    previous build for clips without a recorded change; see :class:`PlanMemo`.
+    """
     fps = S.scene_rate(scene)
-    resolved: dict[str, str | None] = {}
+    resolved: dict[str, str | None] = {} if memo is None else memo.begin()
 
     def path_of(url: str) -> str | None:
         if url not in resolved:
@@ -233,35 +241,71 @@ def build_plan(scene: otio.schema.Timeline, resolve: Resolver) -> ScenePlan:
     video: list[TrackPlan] = []
     audio: list[AudioClipPlan] = []
     for index, track in enumerate(video_tracks):
-        segments = _video_segments(track, fps, path_of)
-        if not S.track_flag(track, "muted"):
-            video.append(TrackPlan(track.name, index, tuple(segments),
-                                   tuple(s.start for s in segments)))
-            audio += _clip_audio(segments, fps)
+        if S.track_flag(track, "muted"):
+            continue
+        key = ("video", index, fps)
+        built = memo.track(track, key, path_of) if memo is not None else None
+        if built is None:
+            if memo is not None:
+                memo.start_track()
+            segments = _video_segments(track, fps, path_of, memo)
+            built = (TrackPlan(track.name, index, tuple(segments),
+                               tuple(s.start for s in segments)),
+                     tuple(_clip_audio(segments, fps)))
+            if memo is not None:
+                memo.keep_track(track, key, built, path_of)
+        video.append(built[0])
+        audio += built[1]
 
     solo = [t for t in audio_tracks if S.track_flag(t, "solo")]
     for track in solo or audio_tracks:
         if S.track_flag(track, "muted"):
             continue
         role = S.track_role(track).value
-        for slot in layout(track, fps):
-            if not slot.is_clip or slot.duration <= 0:
-                continue
-            clip = slot.item
+        key = ("audio", role, fps)
+        clips = memo.track(track, key, path_of) if memo is not None else None
+        if clips is None:
+            if memo is not None:
+                memo.start_track()
+            clips = tuple(_audio_track(track, role, fps, path_of, memo))
+            if memo is not None:
+                memo.keep_track(track, key, clips, path_of)
+        audio += clips
+
+    w, h = S.scene_size(scene)
+    if memo is not None:
+        memo.end()
+    return ScenePlan(scene.name, S.get(scene, "id", ""), fps, (w, h), total, tuple(video),
+                     tuple(audio), _subtitles(scene, fps))
+
+
+def _audio_track(track: otio.schema.Track, role: str, fps: float,
+                 path_of: Callable[[str], str | None],
+                 memo: PlanMemo | None) -> list[AudioClipPlan]:
+    out = []
+    for slot in layout(track, fps):
+        if not slot.is_clip or slot.duration <= 0:
+            continue
+        clip = slot.item
+        start = frame_to_sample(slot.start, fps)
+        length = frame_to_sample(slot.end, fps) - start
+        plan = memo.clip(clip, (fps, role), path_of) if memo is not None else None
+        if plan is None:
             url = _url(clip)
-            start = frame_to_sample(slot.start, fps)
-            audio.append(AudioClipPlan(
+            plan = AudioClipPlan(
                 name=clip.name or "clip", clip_id=S.clip_id(clip), path=path_of(url), url=url,
-                role=role, start=start, length=frame_to_sample(slot.end, fps) - start,
+                role=role, start=start, length=length,
                 source_start=_media_seconds(clip, fps), speed=S.clip_speed(clip),
                 volume=float(S.get(clip, "volume", 1.0)),
                 pan=float(S.get(clip, "pan", ROLE_PAN[role])),
                 fade_in=float(S.get(clip, "fade_in", 0.0)),
-                fade_out=float(S.get(clip, "fade_out", 0.0))))
-
-    w, h = S.scene_size(scene)
-    return ScenePlan(scene.name, S.get(scene, "id", ""), fps, (w, h), total, tuple(video),
-                     tuple(audio), _subtitles(scene, fps))
+                fade_out=float(S.get(clip, "fade_out", 0.0)))
+        elif (plan.start, plan.length) != (start, length):
+            plan = moved(plan, start=start, length=length)
+        if memo is not None:
+            memo.keep_clip(clip, (fps, role), plan)
+        out.append(plan)
+    return out
 
 
 @dataclass(frozen=True)
@@ -322,12 +366,25 @@ def _video_clip(clip: otio.schema.Clip, start: int, end: int, fps: float,
 
 
 def _video_segments(track: otio.schema.Track, fps: float,
-                    path_of: Callable[[str], str | None]) -> list[Segment]:
+                    path_of: Callable[[str], str | None],
+                    memo: PlanMemo | None = None) -> list[Segment]:
     slots = layout(track, fps)
     clips: dict[int, VideoClipPlan] = {}
     for slot in slots:
-        if slot.is_clip and slot.duration > 0:
-            clips[slot.index] = _video_clip(slot.item, slot.start, slot.end, fps, path_of)
+        if not slot.is_clip or slot.duration <= 0:
+            continue
+        clip = slot.item
+        if memo is None:
+            clips[slot.index] = _video_clip(clip, slot.start, slot.end, fps, path_of)
+            continue
+        extra = (fps,)
+        plan = memo.clip(clip, extra, path_of)
+        if plan is None:
+            plan = _video_clip(clip, slot.start, slot.end, fps, path_of)
+        elif (plan.start, plan.end) != (slot.start, slot.end):
+            plan = moved(plan, start=slot.start, end=slot.end)
+        memo.keep_clip(clip, extra, plan)
+        clips[slot.index] = plan
 
     segments: list[Segment] = []
     transitions: list[TransitionPlan] = []
@@ -344,13 +401,13 @@ def _video_segments(track: otio.schema.Track, fps: float,
             cut=a.end, a=a, b=b))
 
     # Clip spans minus the transition regions that overlap them.
+    ends: dict[int, int] = {}  # id(clip plan) -> where its outgoing transition starts
+    starts: dict[int, int] = {}  # ... where its incoming one ends
+    for t in transitions:
+        ends[id(t.a)] = min(ends.get(id(t.a), t.a.end), t.start)
+        starts[id(t.b)] = max(starts.get(id(t.b), t.b.start), t.end)
     for clip in clips.values():
-        lo, hi = clip.start, clip.end
-        for t in transitions:
-            if t.a is clip:
-                hi = min(hi, t.start)
-            if t.b is clip:
-                lo = max(lo, t.end)
+        lo, hi = starts.get(id(clip), clip.start), ends.get(id(clip), clip.end)
         if hi > lo:
             segments.append(ClipSegment(lo, hi, clip))
     segments += transitions

@@ -66,7 +66,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..render.plan import ScenePlan, build_plan
+from ..render.plan import PlanMemo, ScenePlan, build_plan
 from .audio_meters import AudioMeters
 from .audio_output import AudioOutput
 from .editor_context import EditorContext
@@ -262,6 +262,8 @@ class PlayerWidget(QWidget):
         self.server.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
 
         self._plan: ScenePlan | None = None
+        self._memo = PlanMemo()  # unchanged clips keep their plans between rebuilds
+        self._memo_location: Any = None
         self._factor = 1.0
         self._rate = 0.0
         self._frame = 0  # the position: frame on screen, or being fetched after a seek
@@ -803,7 +805,12 @@ class PlayerWidget(QWidget):
     def _rebuild_plan(self, force: bool = False) -> None:
         """Re-flatten the scene; re-render if anything the picture depends on changed."""
         scene = self.ctx.scene if self.source is None else self.source.scene
-        plan = build_plan(scene, self.ctx.project.resolve_media) if scene is not None else None
+        location = self.ctx.project.location
+        if force or location != self._memo_location:  # relative media resolve elsewhere
+            self._memo.clear()
+            self._memo_location = location
+        plan = (build_plan(scene, self.ctx.project.resolve_media, self._memo)
+                if scene is not None else None)
         if plan == self._plan and not force:
             return
         self._plan = plan
