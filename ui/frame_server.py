@@ -158,6 +158,12 @@ class FrameServer(QObject):
             self._thread.join(timeout)
 
     @property
+    def last_seq(self) -> int:
+        """The sequence number of the latest request (0 before any)."""
+        with self._cond:
+            return self._seq
+
+    @property
     def thread_ident(self) -> int | None:
         return self._thread.ident
 

@@ -269,6 +269,7 @@ class PlayerWidget(QWidget):
         self._frame = 0  # the position: frame on screen, or being fetched after a seek
         self.displayed_frame = -1  # timeline frame of the image on screen
         self._shown_seq = 0
+        self._current_from = 0  # first request seq made with the current plan
         self._seek_times: dict[int, float] = {}
         self.last_seek_ms = 0.0  # request → on screen, for the latest seek shown
         self._own_playhead = False
@@ -426,6 +427,11 @@ class PlayerWidget(QWidget):
     def frame(self) -> int:
         """The player's position (timeline frame)."""
         return self._frame
+
+    @property
+    def plan(self) -> ScenePlan | None:
+        """The render plan frames are requested from (the scene as it is now)."""
+        return self._plan
 
     @property
     def fps(self) -> float:
@@ -680,6 +686,8 @@ class PlayerWidget(QWidget):
     # ------------------------------------------------------------------ frames
 
     def _on_frame(self, rf: RenderedFrame) -> None:
+        if rf.seq < self._current_from:
+            return  # rendered from a plan older than the document (an edit came since)
         if rf.stream:
             if rf.seq != self._stream_seq:
                 return
@@ -769,7 +777,7 @@ class PlayerWidget(QWidget):
     def _on_failed(self, seq: int, message: str) -> None:
         if seq == self._stream_seq:
             self.pause()
-        if seq >= self._shown_seq:
+        if seq >= self._shown_seq and seq >= self._current_from:
             self.view.set_status(f"Can't show this frame: {message}")
 
     # ------------------------------------------------------------------ context
@@ -814,6 +822,7 @@ class PlayerWidget(QWidget):
         if plan == self._plan and not force:
             return
         self._plan = plan
+        self._current_from = self.server.last_seq + 1  # older requests: an older plan
         if plan is None or plan.frames == 0:
             self.pause()
             self.view.set_image(None)
