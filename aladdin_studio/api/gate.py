@@ -53,9 +53,10 @@ class TokenGate:
 
 
 class FastRoute:
-    """Answers one hot GET route (``pattern``'s groups → ``handler(*groups)`` → JSON) before
-    FastAPI's routing and validation; the same route stays declared in the app for OpenAPI
-    and calls the same handler. ``handler`` raises user errors like the routes do."""
+    """Answers one hot GET route (``pattern``'s groups → ``handler(*groups)`` → JSON, or
+    JSON already encoded as bytes) before FastAPI's routing and validation; the same route
+    stays declared in the app for OpenAPI and gives the same answer. ``handler`` raises
+    user errors like the routes do."""
 
     def __init__(self, app: ASGIApp, pattern: str, handler: object) -> None:
         import re
@@ -77,7 +78,8 @@ class FastRoute:
             if kind is None:  # a bug: let the app's error handling report it
                 raise
             status, data = status_for(exc), error_body(str(exc), kind)
-        body = json.dumps(data, separators=(",", ":")).encode()
+        body = data if isinstance(data, bytes) else json.dumps(data, separators=(",", ":")
+                                                             ).encode()
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
