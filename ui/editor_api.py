@@ -195,10 +195,17 @@ class EditorApi(QObject):
         location = getattr(self.ctx.project, "location", None)
         return location.file if location is not None else None
 
-    def run_edit(self, fn: Any) -> Any:
+    def run_edit(self, fn: Any, save: bool = False) -> Any:
         """``fn(project, push)`` on the GUI thread, ``push`` the editor session's (its undo
-        stack; a refused edit raises)."""
-        return self._on_gui(lambda: fn(self.ctx.project, self.ctx.session.push))
+        stack; a refused edit raises); with ``save``, the project is saved after it (a job
+        that reads the project file, e.g. an assembly's render, needs the edit on disk)."""
+        def run() -> Any:
+            result = fn(self.ctx.project, self.ctx.session.push)
+            if save:
+                self.ctx.session.save()
+            return result
+
+        return self._on_gui(run)
 
     def ensure_consumer(self) -> None:
         self._on_gui(self.ctx.generation.ensure_consumer)

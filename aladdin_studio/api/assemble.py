@@ -318,7 +318,7 @@ def submit_assembly(backend: ApiBackend, entry: ProjectEntry, body: AssembleRequ
         _push_voices(backend, project, cast, push)
         return scene.name
 
-    name = backend.edit(entry, build)
+    name = backend.edit(entry, build, saved=True)  # the job renders the saved scene
     export = render_payload(backend, entry, name, RenderRequest(preset=body.preset))
     payload = ClipAssemblyPayload(name, export.to_dict(), spoken,
                                   {"clips": len(files), "audio": len(sounds),

@@ -51,9 +51,9 @@ class EditorHost(Protocol):
     def open_project_file(self) -> Path | None:
         """The project file the editor has open (its results land there by the editor)."""
 
-    def run_edit(self, fn: EditFn) -> Any:
-        """Run ``fn(project, push)`` on the GUI thread (push = the editor's undo stack),
-        save, and return ``fn``'s result; exceptions propagate."""
+    def run_edit(self, fn: EditFn, save: bool = False) -> Any:
+        """Run ``fn(project, push)`` on the GUI thread (push = the editor's undo stack) and
+        return its result (exceptions propagate); with ``save``, then save the project."""
 
     def ensure_consumer(self) -> None:
         """Start the editor's job consumer."""
@@ -153,14 +153,15 @@ class ApiBackend:
         return load(entry.path)
 
     def edit(self, entry: ProjectEntry, fn: EditFn, holder: str = "the automation API", *,
-             saving: bool = False) -> Any:
-        """Run ``fn(project, push)`` on the project and save it: in the editor when it has
-        this project open, else on disk under the writer lock. ``saving``: ``fn`` is called
-        as ``fn(project, push, save)`` to save at a point of its own (``save`` is None in
-        the editor, whose timeline holds the edit; it saves after ``fn`` anyway)."""
+             saving: bool = False, saved: bool = False) -> Any:
+        """Run ``fn(project, push)`` on the project: in the editor when it has this project
+        open (on its undo stack; saved only when ``saved``: a job that reads the project
+        file needs it), else on disk under the writer lock, then saved. ``saving``: ``fn``
+        is called as ``fn(project, push, save)`` to save at a point of its own (``save`` is
+        None in the editor, whose timeline holds the edit)."""
         if self._in_editor(self.key(entry)):
             return self.editor.run_edit(
-                (lambda project, push: fn(project, push, None)) if saving else fn)
+                (lambda project, push: fn(project, push, None)) if saving else fn, save=saved)
         from ..services.session import ProjectSession
 
         # The writer lock keeps other processes out but is re-entrant inside this one, so

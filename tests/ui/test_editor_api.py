@@ -177,3 +177,43 @@ def test_qsettings_values_of_earlier_versions_move_to_settings_toml_once(qtbot, 
     assert (api.enabled, api.port) == (False, 9200)
     assert not old.contains("automation/port")
     assert load_settings(path=toml, use_keyring=False).api_port == 9200
+
+
+def test_assemble_with_spoken_lines_lands_in_the_open_editor(qtbot, window, sample_project):
+    """An assembly sent to the editor's API: the scene is built on the editor's undo stack and
+    saved (the job renders the saved scene), the line is spoken and placed on its dialogue
+    track in the open document."""
+    from aladdin_studio.api.views import media_id
+    from aladdin_studio.timeline import schema as S
+    from aladdin_studio.voice.service import VoiceService
+
+    window.ctx.session.push(VoiceService(settings=Settings()).assign_command(
+        window.ctx.project, "Ann", None))
+    assert window.automation.start(free_port()), window.automation.error
+    token = window.automation.token()
+    pid = project_registry.find_path(sample_project).id
+    clip = media_id("media/pattern-1.mp4")
+    out: dict = {}
+    thread = _request("POST", f"{window.automation.url}/projects/{pid}/videos/assemble", out,
+                      headers={"Authorization": f"Bearer {token}"},
+                      json={"sceneId": "Spoken", "preset": "draft",
+                            "clips": [{"clipId": clip, "sequence": 1, "trimEnd": 5.5}],
+                            "audio": [{"type": "dialogue", "characterId": "Ann",
+                                       "text": "Right on time.", "startTime": 0.25}]})
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=WAIT_MS)
+    assert "error" not in out, out.get("error")
+    assert out["response"].status_code == 202, out["response"].text
+    job_id = out["response"].json()["jobId"]
+    assert "Spoken" in [s.name for s in project_io.load(sample_project).scenes]  # saved
+    store = window.generation.queue.store
+    qtbot.waitUntil(lambda: store.get(job_id).done, timeout=WAIT_MS)
+    job = store.get(job_id)
+    assert job.status == "succeeded", job.error_message
+    scene = next(s for s in window.ctx.project.scenes if s.name == "Spoken")
+    dialogue = next(t for t in scene.tracks if S.is_audio(t)
+                    and S.track_role(t) == S.TrackRole.DIALOGUE)
+    [line] = [c for c in dialogue.find_clips()]
+    rate = S.scene_rate(scene)
+    assert line.range_in_parent().start_time.to_frames() == S.seconds_to_frames(0.25, rate)
+    assert Path(job.output_path).is_file()
+    window.automation.stop()
