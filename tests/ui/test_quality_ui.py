@@ -150,7 +150,9 @@ def test_in_the_editor_a_frozen_generation_is_badged_and_regenerated_once(qtbot,
         retry = controller.store.get(second_id)
         assert "Continuous natural motion" in retry.payload["prompt"]
         qtbot.waitUntil(lambda: len(clip.media_references()) == 2, timeout=60_000)
-        qtbot.wait(300)  # a few more polls: no third generation
+        ticks: list[int] = []  # counted after each poll (connected after it)
+        controller.timer.timeout.connect(lambda: ticks.append(1))
+        qtbot.waitUntil(lambda: len(ticks) >= 3, timeout=10_000)  # 3 more polls: ...
         assert [j.id for j in controller.store.list(limit=10)
                 if j.kind == "generation"] == [second_id, first.id]
         assert placement.generation_record(clip)["quality_retries"] == 1
