@@ -17,7 +17,9 @@ from aladdin_studio.jobs.worker import run_worker  # noqa: E402
 
 def main(queue_file: str, store_file: str, state_dir: str) -> None:
     settings = Settings(provider="fal")
-    provider = FileProvider(state_dir, complete_after=1.5)
+    # Never done while this process lives (the test kills it once the request is submitted,
+    # however long that takes); the test's own provider finishes it after 1.5 s.
+    provider = FileProvider(state_dir, complete_after=3600.0)
     queue = JobQueue(make_huey(settings, path=queue_file), JobStore(store_file),
                      lambda name: provider, settings, registry=fake_registry(),
                      poll_interval=0.05)
