@@ -27,7 +27,7 @@ from aladdin_studio.timeline.layout import layout, track_end
 from aladdin_studio.timeline.subtitle_cues import burn_in_params, scene_cues, subtitle_style
 from aladdin_studio.timeline.titles import TITLE_KIND, title_params
 
-from .plan_memo import PlanMemo, moved
+from .plan_memo import PlanMemo, make, moved
 
 __all__ = [
     "SAMPLE_RATE",
@@ -409,7 +409,7 @@ def _video_segments(track: otio.schema.Track, fps: float,
     for clip in clips.values():
         lo, hi = starts.get(id(clip), clip.start), ends.get(id(clip), clip.end)
         if hi > lo:
-            segments.append(ClipSegment(lo, hi, clip))
+            segments.append(make(ClipSegment, start=lo, end=hi, clip=clip))
     segments += transitions
     segments.sort(key=lambda s: s.start)
     return segments
@@ -443,7 +443,8 @@ def _clip_audio(segments: list[Segment], fps: float) -> list[AudioClipPlan]:
             continue
         lo, hi = span[key]
         start = frame_to_sample(lo, fps)
-        out.append(AudioClipPlan(
+        out.append(make(  # AudioClipPlan(...) for hundreds of clips: see make
+            AudioClipPlan,
             name=c.name, clip_id=c.clip_id, path=c.path, url=c.url, role="clip", start=start,
             length=frame_to_sample(hi, fps) - start, source_start=c.source_time(lo, fps),
             speed=c.speed, volume=c.volume, pan=ROLE_PAN["clip"], fade_in=fades[key][0],

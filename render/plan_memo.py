@@ -41,6 +41,14 @@ def moved(plan: Any, **changes: Any) -> Any:
     return new
 
 
+def make(cls: type, **fields: Any) -> Any:
+    """``cls(**fields)`` for a frozen dataclass given *every* field, without its
+    ``__init__`` (one ``object.__setattr__`` per field: 5x slower)."""
+    new = object.__new__(cls)
+    new.__dict__.update(fields)
+    return new
+
+
 def _signature(track: otio.schema.Track, rate: float) -> list[tuple[int, ...]]:
     """Identity and change counts of a track's items and their active takes."""
     out: list[tuple[int, ...]] = []
@@ -64,6 +72,7 @@ class PlanMemo:
         self._fresh_tracks: dict[int, tuple[Any, ...]] = {}
         self._collecting: dict[int, tuple[Any, ...]] | None = None
         self._paths: dict[str, str | None] = {}
+        self._last: tuple[Any, Any] = (None, None)  # (clip, key) of the latest lookup
 
     # ------------------------------------------------------------------ a build
 
@@ -133,6 +142,7 @@ class PlanMemo:
         if entry is None or entry[0] is not clip:
             return None
         old, new = entry[1], self._clip_key(clip, extra)
+        self._last = (clip, new)  # keep_clip reuses it
         if old[0] is not new[0] or old[1:] != new[1:]:
             return None
         plan = entry[2]
@@ -143,7 +153,10 @@ class PlanMemo:
     def keep_clip(self, clip: otio.schema.Clip, extra: tuple, plan: Any) -> None:
         """Keep ``plan`` (it has the clip's ``url`` and ``path``) for ``clip``."""
         # The clip itself is held, so its id() is not reused while the entry lives.
-        entry = (clip, self._clip_key(clip, extra), plan)
+        last = self._last
+        key = last[1] if last[0] is clip else self._clip_key(clip, extra)
+        self._last = (None, None)
+        entry = (clip, key, plan)
         self._fresh_clips[id(clip)] = entry
         if self._collecting is not None:
             self._collecting[id(clip)] = entry
