@@ -46,7 +46,9 @@ def test_local_job_writes_an_mp4_into_the_project_media(make_queue, local, proje
     assert job.provider == "local" and job.chain == ["local-text-to-video"]
     assert job.est_cost == 0.0
     seen = []
+    deadline = time.monotonic() + 60
     while not (current := queue.get(job.id)).done:
+        assert time.monotonic() < deadline, f"job still {current.status}: {current.message}"
         seen.append(current.progress)
         time.sleep(0.005)
     assert current.status == "succeeded", current.error_message
