@@ -96,9 +96,11 @@ def test_two_workers_share_ten_jobs(redis_url, tmp_path, project):
         for w in workers:
             w.send_signal(signal.SIGTERM)
         t0 = time.monotonic()
-        codes = [w.wait(15) for w in workers]
+        codes = [w.wait(40) for w in workers]
         assert codes == [0, 0], [w.stderr.read().decode()[-2000:] for w in workers]
-        assert time.monotonic() - t0 < 10  # clean, prompt shutdown
+        # clean and prompt: well below the 30 s a worker would wait for a stuck thread
+        # (~1-2 s here; loose for a slower, loaded machine)
+        assert time.monotonic() - t0 < 20
     finally:
         for w in workers:
             if w.poll() is None:
