@@ -1,12 +1,17 @@
 """Offline animatics for the local provider: real, editable placeholder clips made in-process.
 
-* text-to-video: a title card -- a drifting gradient with soft glows, the prompt fading and
-  sliding in, the style underneath.
+* text-to-video with references: a storyboard animatic -- the location reference as the
+  background plate under a slow virtual camera, the character reference composited on it (cut
+  out with a soft matte when it stands on a plain backdrop, else a soft-edged card) into one
+  panel, the prompt as a lower-third caption.
+* text-to-video without references: a title card -- a drifting gradient with soft glows, the
+  prompt fading and sliding in, the style underneath.
 * image-to-video / composite-to-video: a virtual camera over the still (Ken Burns): pan, zoom,
   tilt, and a dolly whose centre is magnified more than the edges (a centre-weighted depth
   proxy), which reads as parallax.
 * first-last-frame: an optical-flow morph (smooth), the same with the change packed into the
-  middle (dynamic), or hold-then-cut (cut). The first and last frames are the inputs exactly.
+  middle (dynamic), or hold-then-cut (cut), under a slow camera drift that never stops
+  (:func:`_drift`). The first and last frames are the inputs exactly.
 
 Stills are converted to I420 once with OpenCV (BT.601 limited range, the matrix FFmpeg's
 swscale uses by default, so this repo's decoders get the same RGB back) and moved plane by
@@ -63,7 +68,8 @@ def render_animatic(request: GenerationRequest, dest: Path, *, seed: int,
         raise InvalidInputError("An animatic needs at least 2 frames.")
     req = request.sanitized()
     builders = {
-        "text-to-video": _title_card,
+        "text-to-video": _storyboard if req.character_ref or req.location_ref
+        else _title_card,
         "image-to-video": _image_move,
         "composite-to-video": _image_move,
         "first-last-frame": _morph,
@@ -130,9 +136,26 @@ def _video_stream(out: Any, w: int, h: int) -> Any:
 
 
 def _ease(t: float) -> float:
-    """Ease-in-out that never quite stops: 3/4 cosine, 1/4 linear, so every frame moves."""
+    """A soft ease-in-out that never stops: 3/10 cosine, 7/10 linear. The ends keep 70 % of
+    the average speed (a real camera is already moving when a shot starts and still moving
+    when it ends); a stronger ease leaves the first and last second nearly still."""
     t = min(max(t, 0.0), 1.0)
-    return 0.25 * t + 0.75 * (0.5 - 0.5 * math.cos(math.pi * t))
+    return 0.7 * t + 0.3 * (0.5 - 0.5 * math.cos(math.pi * t))
+
+
+DRIFT_RADIUS = 0.03  # of the frame width, over 7 s: the morph's camera drift (see _drift)
+
+
+def _drift(t: float, w: int, h: int, seconds: float) -> tuple[float, float, float]:
+    """A handheld-like camera drift that is exactly at rest at ``t`` = 0 and 1 but moving at
+    every moment in between and at the ends, at the same speed whatever the clip's length
+    (its size shrinks with shorter ``seconds``): the view centre runs once round a circle
+    ((dx, dy) in pixels, vertically no more than the height allows) while the zoom swells by
+    ``5 r`` and back, always enough to keep the frame edges inside the picture."""
+    r = DRIFT_RADIUS * min(1.0, seconds / 7.0)
+    a = 2 * math.pi * t
+    z = 1.0 + 5 * r * math.sin(math.pi * t)
+    return z, r * w * (math.cos(a) - 1.0), r * min(w, h) * math.sin(a)
 
 
 def _t(i: int, n: int) -> float:
@@ -446,18 +469,18 @@ def _morph(req: GenerationRequest, size: tuple[int, int], n: int,
     for img, f in ((a, f_ab), (b, f_ba)):
         fx, fy = np.ascontiguousarray(f[..., 0]), np.ascontiguousarray(f[..., 1])
         fields_[id(img)] = [(fx, fy), (half(fx), half(fy))]
-    bump = 0.04 if mode == "smooth" else 0.07
-
-    def warp(img: np.ndarray, k: float, z: float) -> np.ndarray:
-        """``img`` moved ``k`` of the way along its flow, zoomed ``z`` about the centre."""
-        if k == 0.0 and z == 1.0:
+    def warp(img: np.ndarray, k: float, z: float, dx: float, dy: float) -> np.ndarray:
+        """``img`` moved ``k`` of the way along its flow, zoomed ``z`` about the centre
+        shifted by (``dx``, ``dy``) pixels."""
+        if k == 0.0 and z == 1.0 and dx == 0.0 and dy == 0.0:
             return img
         out = np.empty_like(img)
         for plane, src, dst in zip(range(3), _planes(img), _planes(out), strict=True):
             fx, fy = fields_[id(img)][min(plane, 1)]
             gxc, gyc, cx, cy = grids[min(plane, 1)]
-            map_x = cv2.addWeighted(fx, -k, gxc, 1 / z, cx)
-            map_y = cv2.addWeighted(fy, -k, gyc, 1 / z, cy)
+            c = 1.0 if plane == 0 else 0.5
+            map_x = cv2.addWeighted(fx, -k, gxc, 1 / z, cx + dx * c)
+            map_y = cv2.addWeighted(fy, -k, gyc, 1 / z, cy + dy * c)
             cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, dst=dst,
                       borderMode=cv2.BORDER_REFLECT)  # fmt: skip
         return out
@@ -468,28 +491,36 @@ def _morph(req: GenerationRequest, size: tuple[int, int], n: int,
         if i == n - 1:
             return b
         t = _t(i, n)
-        m = 0.5 - 0.5 * math.cos(math.pi * t) if mode == "smooth" else _steep(t)
-        z = 1.0 + bump * math.sin(math.pi * t) ** (1 if mode == "smooth" else 4)
+        # The change itself may hold at the ends (dynamic) or ease (smooth); the camera
+        # drift keeps the picture moving throughout and is at rest exactly on the inputs.
+        m = _ease(t) if mode == "smooth" else _steep(t)
+        z, dx, dy = _drift(t, w, h, n / FPS)
         if m < 0.004:
-            return warp(a, m, z)
+            return warp(a, m, z, dx, dy)
         if m > 0.996:
-            return warp(b, 1 - m, z)
-        return cv2.addWeighted(warp(a, m, z), 1 - m, warp(b, 1 - m, z), m, 0)
+            return warp(b, 1 - m, z, dx, dy)
+        return cv2.addWeighted(warp(a, m, z, dx, dy), 1 - m, warp(b, 1 - m, z, dx, dy), m, 0)
 
     return frame_at, {"interpolation": mode, "flow_confidence": round(conf, 3)}
 
 
 def _hold_and_cut(a: np.ndarray, b: np.ndarray, size: tuple[int, int], n: int) -> FrameFn:
-    """First half: the first frame pushing in slightly; then a hard cut to the last frame
-    easing back out to rest on it exactly."""
+    """First half: the camera drifting over the first frame; then a hard cut to the last
+    frame, drifting again to rest on it exactly."""
     # max_zoom 1: the stages hold the frames as they are, so zoom 1 returns them exactly.
     first, last = _Stage(a, size, 1.0), _Stage(b, size, 1.0)
     cut = n // 2
+    w, h = size
 
     def frame_at(i: int) -> np.ndarray:
+        # a camera drift (see _drift) over each half: it starts at rest on the first frame,
+        # is back at rest for the cut, which lands on the last frame exactly, and ends there
         if i < cut:
-            return first.view(1.0 + 0.04 * _ease(i / max(1, cut)), 0.5, 0.5)
-        return last.view(1.0 + 0.04 * (1 - _ease((i - cut) / max(1, n - 1 - cut))), 0.5, 0.5)
+            z, dx, dy = _drift(i / cut, w, h, cut / FPS)
+        else:
+            z, dx, dy = _drift((i - cut) / max(1, n - 1 - cut), w, h, (n - cut) / FPS)
+        stage = first if i < cut else last
+        return stage.view(z, 0.5 + dx / w, 0.5 + dy / h)
 
     return frame_at
 
@@ -690,3 +721,151 @@ def _title_card(req: GenerationRequest, size: tuple[int, int], n: int,
 def _ease_out(t: float) -> float:
     t = min(max(t, 0.0), 1.0)
     return 1 - (1 - t) ** 3
+
+
+# --------------------------------------------------------------------------- storyboard
+
+
+def _soft_matte(rgb: np.ndarray) -> np.ndarray | None:
+    """Alpha (float32 0-1) of the subject of a picture shot on a plain backdrop: pixels far
+    (in Lab) from the border's median colour, feathered. ``None`` when the border is not one
+    colour (a scene, not a subject on a backdrop) or the subject is tiny or everything."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    border = np.concatenate([lab[:4].reshape(-1, 3), lab[-4:].reshape(-1, 3),
+                             lab[:, :4].reshape(-1, 3), lab[:, -4:].reshape(-1, 3)])
+    bg = np.median(border, axis=0)
+    if float(np.median(np.linalg.norm(border - bg, axis=1))) > 12:
+        return None
+    dist = np.linalg.norm(lab - bg, axis=2)
+    alpha = np.clip((dist - 15.0) / 20.0, 0.0, 1.0).astype(np.float32)
+    hard = cv2.morphologyEx((alpha > 0.5).astype(np.uint8), cv2.MORPH_OPEN,
+                            np.ones((5, 5), np.uint8))
+    cover = float(hard.mean())
+    if cover < 0.03 or cover > 0.9:
+        return None
+    alpha *= cv2.dilate(hard, np.ones((9, 9), np.uint8)).astype(np.float32)  # specks out
+    feather = max(1.0, min(rgb.shape[:2]) / 200)
+    return cv2.GaussianBlur(alpha, (0, 0), feather)
+
+
+def _card_matte(h: int, w: int) -> np.ndarray:
+    """A rounded, soft-edged card the size of the picture."""
+    r = max(2, int(min(h, w) * 0.06))
+    feather = max(1.0, min(h, w) / 150)
+    inset = int(math.ceil(feather * 2))
+    mask = np.zeros((h, w), np.uint8)
+    x0, y0, x1, y1 = inset, inset, w - 1 - inset, h - 1 - inset
+    cv2.rectangle(mask, (x0 + r, y0), (x1 - r, y1), 255, -1)
+    cv2.rectangle(mask, (x0, y0 + r), (x1, y1 - r), 255, -1)
+    for cx, cy in ((x0 + r, y0 + r), (x1 - r, y0 + r), (x0 + r, y1 - r), (x1 - r, y1 - r)):
+        cv2.circle(mask, (cx, cy), r, 255, -1, cv2.LINE_AA)
+    return cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), feather)
+
+
+def _caption_layer(text: str, size: tuple[int, int]) -> _Layer:
+    """The prompt as a lower third: up to two lines of white text on a dark translucent band
+    (static for the whole clip: a storyboard caption, not an animated title)."""
+    w, h = size
+    px = max(9, int(min(w, h) * 0.05))
+    font = _font(px)
+    lines = _wrap(text, font, w * 0.86)
+    if len(lines) > 2:
+        lines = lines[:2]
+        last = lines[-1]
+        while last and font.getlength(last + " …") > w * 0.86:
+            last = last[: last.rfind(" ")] if " " in last else last[:-1]
+        lines[-1] = (last + " …").strip()
+    line_h = int(px * 1.25)
+    band_h = line_h * len(lines) + int(px * 0.9)
+    top = h - band_h - int(h * 0.04)
+    text = _text_layer(lines, font, size, top + int(px * 0.45), (255, 255, 255), line_h)
+    alpha = np.zeros((band_h, w), np.float32)
+    ramp = np.minimum(1.0, np.minimum(np.arange(band_h), np.arange(band_h)[::-1]) /
+                      max(1.0, band_h * 0.25))
+    alpha[:] = (0.5 * ramp)[:, None]
+    prem = np.zeros((band_h, w, 3), np.float32)
+    ty0 = text.y - top
+    th, tw = text.alpha.shape
+    ta = text.alpha
+    region = alpha[ty0: ty0 + th, text.x: text.x + tw]
+    alpha[ty0: ty0 + th, text.x: text.x + tw] = ta + region * (1.0 - ta)
+    prem[ty0: ty0 + th, text.x: text.x + tw] = text.prem
+    return _Layer(prem, alpha, 0, top)
+
+
+def _storyboard(req: GenerationRequest, size: tuple[int, int], n: int,
+                seed: int) -> tuple[FrameFn, dict[str, Any]]:
+    """text-to-video with references (see the module doc). The character is composited
+    onto the plate once, making one storyboard panel the camera then moves over: a
+    character sliding over the plate on its own would occlude and reveal the place frame
+    by frame, which reads as the picture tearing at animatic sizes."""
+    w, h = size
+    rng = np.random.default_rng([seed, 0x5B0])
+    close = re.search(r"\b(close[\s-]?up|closeup|portrait|face)\b", req.prompt.lower())
+    move = plan_move("", req.camera, seed)
+    char_rgb = _load_rgb(req.character_ref) if req.character_ref else None
+    if req.location_ref:
+        plate = _load_rgb(req.location_ref)
+    else:  # no place given: the character's own picture, blurred and dimmed, as a backdrop
+        assert char_rgb is not None
+        plate = _cover(char_rgb, (max(16, w // 4), max(16, h // 4)))
+        plate = (cv2.GaussianBlur(plate, (0, 0), max(w, h) / 160) * 0.55).astype(np.uint8)
+    zoom = max(1.0, move.max_zoom)
+    pw, ph = max(w, int(round(w * zoom)) & ~1), max(h, int(round(h * zoom)) & ~1)
+    panel = _cover(plate, (pw, ph)).copy()
+    info: dict[str, Any] = {"move": move.label, "storyboard": True}
+    if char_rgb is not None:
+        matte = _soft_matte(char_rgb)
+        cut_out = matte is not None
+        if matte is None:
+            matte = _card_matte(*char_rgb.shape[:2])
+        ys, xs = np.nonzero(matte > 0.02)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        ch, cw = y1 - y0, x1 - x0
+        # on screen (halfway through the move): its height and where its centre sits
+        height = (0.86 if close else 0.62) * h
+        scale = min(height / ch, (0.8 if close else 0.55) * w / cw)
+        side = 0.0 if close else (-1.0 if rng.random() < 0.5 else 1.0)
+        home_x = w * (0.5 + 0.18 * side)
+        home_y = h * (0.47 if close or not cut_out else 0.92 - 0.5 * ch * scale / h)
+        # ... mapped into the panel through the view at mid-move (see _Stage.view)
+        z, cx, cy, _, _ = move.at(0.5)
+        s = zoom / max(z, 1.0)
+        k = scale * s
+        sw, sh = max(2, round(cw * k)), max(2, round(ch * k))
+        rgba = np.dstack([char_rgb[y0:y1, x0:x1], (matte[y0:y1, x0:x1] * 255).astype(np.uint8)])
+        sprite = cv2.resize(rgba, (sw, sh),
+                            interpolation=cv2.INTER_AREA if sw < cw else cv2.INTER_CUBIC)
+        px = cx * pw - 0.5 + (home_x - w / 2 + 0.5) * s
+        py = cy * ph - 0.5 + (home_y - h / 2 + 0.5) * s
+        _paste(panel, sprite, 1.0, px, py)
+        info |= {"character": "cut-out" if cut_out else "card",
+                 "character_height": round(ch * scale / h, 3)}
+    stage = _Stage(panel, size, zoom)
+    caption = _caption_layer(req.prompt if not req.style else f"{req.prompt} — {req.style}",
+                             size)
+
+    def frame_at(i: int) -> np.ndarray:
+        frame = cv2.cvtColor(stage.view(*move.at(_ease(_t(i, n)))), cv2.COLOR_YUV2RGB_I420)
+        caption.draw(frame, 1.0)
+        return frame
+
+    return frame_at, info
+
+
+def _paste(frame: np.ndarray, sprite: np.ndarray, k: float, cx: float, cy: float) -> None:
+    """Composite the RGBA ``sprite`` scaled by ``k`` with its centre at (``cx``, ``cy``)."""
+    fh, fw = frame.shape[:2]
+    sh, sw = sprite.shape[:2]
+    half_w, half_h = sw * k / 2, sh * k / 2
+    bx0, by0 = max(0, int(math.floor(cx - half_w))), max(0, int(math.floor(cy - half_h)))
+    bx1, by1 = min(fw, int(math.ceil(cx + half_w))), min(fh, int(math.ceil(cy + half_h)))
+    if bx0 >= bx1 or by0 >= by1:
+        return
+    # output pixel (u, v) of the box shows sprite pixel ((u + bx0 - cx) / k + sw / 2, ...)
+    m = np.array([[k, 0.0, cx - k * sw / 2 - bx0], [0.0, k, cy - k * sh / 2 - by0]])
+    patch = cv2.warpAffine(sprite, m, (bx1 - bx0, by1 - by0), flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+    a = patch[..., 3].astype(np.float32) * np.float32(1 / 255)
+    region = frame[by0:by1, bx0:bx1]
+    region[...] = cv2.blendLinear(patch[..., :3], region, a, 1.0 - a)
