@@ -112,6 +112,9 @@ class MainWindow(QMainWindow):
         self.ctx.project_replaced.connect(self._on_project_replaced)
         self._on_project_replaced(project)
         self._restore_layout()
+        # Keys start on the timeline (Ctrl+Z, S, Delete…), not in the media bin's search
+        # field, whose own undo swallowed the first Ctrl+Z.
+        self.timeline.view.setFocus()
         self.automation.start_if_enabled()
         if ask_recovery and project.recovery_available:
             self.ask_recovery()

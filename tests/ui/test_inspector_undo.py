@@ -81,7 +81,7 @@ def test_an_edit_elsewhere_keeps_saying_gone_and_a_new_choice_forgets_it(ctx, ti
 def test_in_the_window_ctrl_t_ctrl_z_ctrl_shift_z_shows_the_title_again(qtbot,
                                                                        sample_project):
     from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
     from aladdin_studio.timeline import project_io
     from aladdin_studio.ui.main_window import MainWindow
@@ -94,13 +94,19 @@ def test_in_the_window_ctrl_t_ctrl_z_ctrl_shift_z_shows_the_title_again(qtbot,
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
     ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
     inspector = window.findChild(Inspector)
-    qtbot.keyClick(window, Qt.Key.Key_T, ctrl)
+
+    def key(k, modifiers) -> None:  # where a user's keys go: the focused widget
+        focused = QApplication.focusWidget()
+        assert focused is not None and not isinstance(focused, QLineEdit), focused
+        qtbot.keyClick(focused, k, modifiers)
+
+    key(Qt.Key.Key_T, ctrl)
     title = window.ctx.selection[0]
     assert TT.is_title(title) and inspector.item is title
-    qtbot.keyClick(window, Qt.Key.Key_Z, ctrl)
+    key(Qt.Key.Key_Z, ctrl)
     assert title.parent() is None or title.parent().parent() is None
     assert inspector.showing == "hint" and inspector.hint.text() == GONE
-    qtbot.keyClick(window, Qt.Key.Key_Z, ctrl | shift)
+    key(Qt.Key.Key_Z, ctrl | shift)
     assert window.ctx.selection == [title]
     assert inspector.showing == "clip" and inspector.item is title
     window.close()
