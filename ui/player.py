@@ -2,8 +2,11 @@
 
 Threads: all rendering happens on the :class:`~.frame_server.FrameServer` thread (the only
 caller of ``ctx.preview``); frames come back through a queued signal. The GUI thread only
-builds the scene plan (a ~1 ms walk of the OTIO scene, which only the GUI thread may read
-while edits happen), wraps finished RGB arrays in ``QImage`` and paints them.
+builds the scene plan (a walk of the OTIO scene, which only the GUI thread may read while
+edits happen: after an edit a :class:`~..render.plan_memo.PlanMemo` reuses every track and
+clip without a recorded change, ~4-10 ms on 1,000 clips instead of ~200 ms), wraps finished
+RGB arrays in ``QImage`` and paints them. Frames of requests made before the latest re-plan
+are dropped, so nothing rendered from the document before an edit shows after it.
 
 Clock: at 1× forward with a sound device the position is the audio handed to the device
 (:class:`~.player_clock.AudioClock`); frames and their samples come from one
