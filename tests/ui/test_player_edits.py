@@ -18,6 +18,7 @@ from aladdin_studio.render.plan import build_plan
 from aladdin_studio.render.preview import Preview
 from aladdin_studio.timeline import commands as C
 from aladdin_studio.timeline import project_io
+from aladdin_studio.ui.audio_output import AudioOutput
 from aladdin_studio.ui.editor_context import EditorContext
 from aladdin_studio.ui.player import PlayerWidget
 
@@ -122,6 +123,8 @@ def test_after_a_burst_of_edits_the_frame_is_the_compositors(qtbot, opened):
 
 def test_playback_through_an_edit_shows_only_frames_of_the_new_plan(qtbot, opened):
     ctx, player, reference = opened
+    player.audio = AudioOutput(sink_factory=None)
+    player.audio._choose_format = lambda: None  # no sound device: frames from frame_at
     player.seek(10)
     qtbot.waitUntil(lambda: player.displayed_frame == 10, timeout=5000)
     player.play()
