@@ -63,8 +63,7 @@ def test_kill_during_generation_and_resume(tmp_path: Path, director_project: Pat
         time.sleep(0.1)
     assert job.status == "succeeded", job.error_message
     report = job.info["director"]["report"]
-    failing = [o["shot"] for o in report["outputs"] if o["passed"] is False]
-    assert report["status"] == ("partial" if failing else "complete"), report["issues"]
+    assert report["status"] == "complete", report["issues"]  # every animatic passes
     generated = [j for j in queue.store.list(limit=100, kind="generation")
                  if (j.info or {}).get("director", {}).get("job") == assemble_id]
     by_shot: dict[int, int] = {}

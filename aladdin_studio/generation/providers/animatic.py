@@ -271,7 +271,7 @@ def plan_move(motion: str, camera: str, seed: int, *, default: str = "gentle") -
         else:
             z0, z1, p = max(z0, 1.0 + dz), min(z1, 1.0), (dp, 0.0)
     if "gentle" in kinds:
-        z1 = 1.08
+        z1 = 1.12
         d = rng.uniform(-0.02, 0.02, size=2)
         cx, cy = (0.5 - d[0], 0.5 + d[0]), (0.5 - d[1], 0.5 + d[1])
     if "static" in kinds:
@@ -684,7 +684,7 @@ def _title_card(req: GenerationRequest, size: tuple[int, int], n: int,
                                   spacing=max(1, style_px // 6), shadow=0.45)  # fmt: skip
     rule_half = int(min(w, h) * 0.08)
     rule_t = max(2, h // 360)
-    slide = int(h * 0.035)
+    slide = int(h * 0.02)
 
     def background(ts: float) -> np.ndarray:
         ang = angle0 + 0.22 * ts
@@ -703,24 +703,26 @@ def _title_card(req: GenerationRequest, size: tuple[int, int], n: int,
     def frame_at(i: int) -> np.ndarray:
         ts = i / FPS
         frame = background(ts)
-        a = _ease_out((ts - 0.15) / 0.9)
+        a = _fade_in((ts - 0.1) / 1.4)
         title.draw(frame, a, int(round((1 - a) * slide)))
-        r = _ease_out((ts - 0.45) / 0.8)
+        r = _fade_in((ts - 0.4) / 1.2)
         half = int(rule_half * r)
         if half > 0:
             band = frame[rule_y : rule_y + rule_t, w // 2 - half : w // 2 + half]
             band[...] = (band * (1 - 0.8 * r) + 255 * 0.8 * r).astype(np.uint8)
         if style_layer is not None:
-            s = _ease_out((ts - 0.6) / 0.9)
+            s = _fade_in((ts - 0.6) / 1.4)
             style_layer.draw(frame, s, int(round((1 - s) * slide * 0.6)))
         return frame
 
     return frame_at, {"lines": len(lines), "font_px": px, "palette": palette}
 
 
-def _ease_out(t: float) -> float:
+def _fade_in(t: float) -> float:
+    """Smoothstep: text appears slowly at first (a sudden fade-in over a still background
+    reads as the picture swelling, i.e. warping, to motion analysis)."""
     t = min(max(t, 0.0), 1.0)
-    return 1 - (1 - t) ** 3
+    return t * t * (3 - 2 * t)
 
 
 # --------------------------------------------------------------------------- storyboard
