@@ -6,11 +6,13 @@ that comes back is seen."""
 from __future__ import annotations
 
 import opentimelineio as otio
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_undo_property import OPS, make_command
 
-from aladdin_studio.render.plan import PlanMemo, build_plan
+from aladdin_studio.render.plan import AudioClipPlan, PlanMemo, build_plan
+from aladdin_studio.render.plan_memo import make, moved
 from aladdin_studio.timeline import commands as C
 from aladdin_studio.timeline import schema as S
 from aladdin_studio.timeline.errors import EditError
@@ -123,3 +125,15 @@ def test_an_unchanged_track_is_reused_whole_and_a_changed_clip_is_planned_again(
             for a, b in zip(v1_before.segments, v1_after.segments, strict=True)]
     assert kept == [True, False, True, True]  # only the changed clip's plan is new
     assert after == build_plan(scene, _resolve)
+
+
+def test_make_and_moved_build_equal_plans_and_make_wants_every_field():
+    fields = dict(name="a", clip_id="x", path=None, url="u", role="clip", start=1, length=2,
+                  source_start=0.0, speed=1.0, volume=1.0, pan=0.0, fade_in=0.0, fade_out=0.0)
+    made = make(AudioClipPlan, **fields)
+    assert made == AudioClipPlan(**fields) and hash(made) == hash(AudioClipPlan(**fields))
+    shifted = moved(made, start=5)
+    assert shifted == AudioClipPlan(**{**fields, "start": 5}) and made.start == 1
+    del fields["pan"]
+    with pytest.raises(TypeError, match="every field"):
+        make(AudioClipPlan, **fields)
