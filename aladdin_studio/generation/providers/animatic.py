@@ -781,6 +781,7 @@ def _caption_layer(text: str, size: tuple[int, int]) -> _Layer:
     band_h = line_h * len(lines) + int(px * 0.9)
     top = h - band_h - int(h * 0.04)
     text = _text_layer(lines, font, size, top + int(px * 0.45), (255, 255, 255), line_h)
+    band_h = max(band_h, text.y + text.alpha.shape[0] - top)  # the text's shadow included
     alpha = np.zeros((band_h, w), np.float32)
     ramp = np.minimum(1.0, np.minimum(np.arange(band_h), np.arange(band_h)[::-1]) /
                       max(1.0, band_h * 0.25))
@@ -806,9 +807,13 @@ def _storyboard(req: GenerationRequest, size: tuple[int, int], n: int,
     close = re.search(r"\b(close[\s-]?up|closeup|portrait|face)\b", req.prompt.lower())
     move = plan_move("", req.camera, seed)
     char_rgb = _load_rgb(req.character_ref) if req.character_ref else None
+    matte = _soft_matte(char_rgb) if char_rgb is not None else None
     if req.location_ref:
         plate = _load_rgb(req.location_ref)
-    else:  # no place given: the character's own picture, blurred and dimmed, as a backdrop
+    elif matte is not None:  # no place, a character on a plain backdrop: that picture
+        assert char_rgb is not None
+        plate, char_rgb = char_rgb, None
+    else:  # no place, a character in a scene: that scene, blurred and dimmed, as a backdrop
         assert char_rgb is not None
         plate = _cover(char_rgb, (max(16, w // 4), max(16, h // 4)))
         plate = (cv2.GaussianBlur(plate, (0, 0), max(w, h) / 160) * 0.55).astype(np.uint8)
@@ -816,8 +821,9 @@ def _storyboard(req: GenerationRequest, size: tuple[int, int], n: int,
     pw, ph = max(w, int(round(w * zoom)) & ~1), max(h, int(round(h * zoom)) & ~1)
     panel = _cover(plate, (pw, ph)).copy()
     info: dict[str, Any] = {"move": move.label, "storyboard": True}
+    if char_rgb is None and req.character_ref:
+        info["character"] = "backdrop"
     if char_rgb is not None:
-        matte = _soft_matte(char_rgb)
         cut_out = matte is not None
         if matte is None:
             matte = _card_matte(*char_rgb.shape[:2])
