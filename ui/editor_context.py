@@ -56,9 +56,9 @@ class EditorContext(QObject):
         self.scene: otio.schema.Timeline | None = None
         self.playhead = 0
         self.selection: list[Any] = []
-        # What the user selected, as (object, stable id, a transition's (track, left,
-        # right)): the selection is what of it is on
-        # the current scene; undo/redo bring removed items back into it (_follow_selection).
+        # What the user selected, as (object, stable id, a transition's (track, left, right)):
+        # the selection is what of it is on the current scene; an undo/redo that puts a
+        # removed item back selects it again (_follow_selection).
         self._chosen: list[tuple[Any, str, tuple | None]] = []
         self.in_out: tuple[int, int] | None = None
         self.media_cache: MediaCache | None = None
@@ -189,10 +189,14 @@ class EditorContext(QObject):
             self.selection = items
             self.selection_changed.emit(self.selection)
 
-    def _on_scene(self, item: Any) -> bool:
+    def _scene_tracks(self) -> set[int]:
+        return {id(t) for t in self.scene.tracks} if self.scene is not None else set()
+
+    @staticmethod
+    def _on(tracks: set[int], item: Any) -> bool:
+        """``item`` sits on one of ``tracks`` (ids of the current scene's tracks)."""
         parent = item.parent() if hasattr(item, "parent") else None
-        return (self.scene is not None and isinstance(parent, otio.schema.Track)
-                and any(t is parent for t in self.scene.tracks))
+        return isinstance(parent, otio.schema.Track) and id(parent) in tracks
 
     def _follow_selection(self, change: Any) -> None:
         """After a document change: the chosen items still on the scene stay selected;
@@ -200,14 +204,15 @@ class EditorContext(QObject):
         undo or redo puts them back (the same objects, or the reloaded ones)."""
         if not self._chosen:
             return
-        if all(self._on_scene(item) for item in self.selection) and \
-                len(self.selection) == len(self._chosen):
+        tracks = self._scene_tracks()
+        if len(self.selection) == len(self._chosen) and \
+                all(self._on(tracks, item) for item in self.selection):
             return  # the usual case: nothing selected was removed
         search = getattr(change, "kind", "") in ("undo", "redo", "reset")
         live: list[Any] = []
         for n, (item, item_id, cut) in enumerate(self._chosen):
-            if not self._on_scene(item):
-                found = self._find(item_id) if search else None
+            if not self._on(tracks, item):
+                found = self._find(item_id, tracks) if search else None
                 if found is None and cut is not None:
                     found = _transition_on(cut)  # edits and undo replace transitions
                     if found is not None:
@@ -217,14 +222,14 @@ class EditorContext(QObject):
                 live.append(item)
         self._set_selection(live)
 
-    def _find(self, item_id: str) -> Any:
+    def _find(self, item_id: str, tracks: set[int]) -> Any:
         if not item_id:
             return None
         try:
             item = self.project.find(item_id)
         except TimelineError:  # ItemNotFound
             return None
-        return item if self._on_scene(item) else None
+        return item if self._on(tracks, item) else None
 
     def set_in_out(self, in_out: tuple[int, int] | None) -> None:
         self.in_out = in_out
