@@ -164,9 +164,13 @@ class _Run:
 
     def _wait(self, voice: VoiceService, batch: DialogueBatch) -> list[Job]:
         """The batch's voice jobs once all are done (their consumers run them); progress
-        into this job, which stops (and cancels them) when it is cancelled."""
+        into this job, which stops (and cancels them) when it is cancelled. While a line
+        waits for a worker this run parks (``ChildWait``) and comes back here later."""
+        from ..jobs.children import ChildWait
+
         ids = list(dict.fromkeys(batch.job_ids))
         last, beat = "", time.monotonic()
+        children = ChildWait(self.ctx)
         while True:
             jobs = voice.jobs(ids, batch.project)
             done = sum(j.done for j in jobs)
@@ -184,9 +188,7 @@ class _Run:
                 raise
             if done == len(jobs):
                 return jobs
-            if self.ctx.stopping.is_set():  # the consumer shuts down: resume later
-                self.ctx.requeue(0.0, message="Waiting for a worker (resumes where it was)")
-                raise JobStopped
+            children.check(jobs)
             time.sleep(POLL_S)
 
     def _cancel_voice(self, ids: list[str]) -> None:
@@ -221,6 +223,14 @@ def _label(job: Job) -> str:
     return f"assemble: {job.payload.get('scene', '')}{spoken}"
 
 
+def _children(queue: Any, job: Job) -> list[str]:
+    """The voice jobs this assembly queued (cancelled with it, even while it is parked)."""
+    batch = ((job.info or {}).get("voicing") or {}).get("batch") or {}
+    return list(dict.fromkeys(str(line["job_id"]) for line in batch.get("lines") or []
+                              if line.get("job_id")))
+
+
 ASSEMBLE_CLIPS = register_kind(JobKind(
     name="assemble_clips", payload=ClipAssemblyPayload, run=run_clip_assembly, label=_label,
-    noun="scene assembly", limits=KindLimits(concurrent=1, max_attempts=1)))
+    noun="scene assembly", children=_children, limits=KindLimits(concurrent=1,
+                                                                 max_attempts=1)))

@@ -189,12 +189,12 @@ class AssembleRun:
                     self.save(self._fraction(step, 1.0), f"Skipped {step}: {skip}")
                     continue
                 entry["status"] = "running"
-                started = time.monotonic()
+                entry.setdefault("began", time.time())  # kept across parks and restarts
                 self.save(self._fraction(step, 0.0), f"{step.title()}…")
                 try:
                     getattr(self, f"_{step}")()
-                finally:
-                    entry["seconds"] = round(entry["seconds"] + time.monotonic() - started, 3)
+                finally:  # wall-clock: a parked step's time counts
+                    entry["seconds"] = round(time.time() - entry["began"], 3)
                 entry["status"] = "done"
                 self.save(self._fraction(step, 1.0), f"{step.title()} done")
         except DirectorError as exc:
@@ -275,10 +275,17 @@ class AssembleRun:
         return None
 
     def submit(self, payload: Any, tag: dict[str, Any], *args: Any,
-               columns_extra: dict[str, Any] | None = None, **options: Any) -> Job:
-        """Queue ``payload`` once: a job carrying ``tag`` already is reused (resume)."""
+               columns_extra: dict[str, Any] | None = None, known: str | None = None,
+               **options: Any) -> Job:
+        """Queue ``payload`` once: the job ``known`` (its id in the state) or a job carrying
+        ``tag`` (written with its row; a finished export's result replaces it) is reused."""
         from ..jobs.kinds import kind_for_payload
 
+        if known is not None:
+            try:
+                return self.store.get(known)
+            except KeyError:
+                pass
         kind = kind_for_payload(payload)
         found = self._find_tagged(kind.name, tag)
         if found is not None:
@@ -291,7 +298,12 @@ class AssembleRun:
 
     def wait(self, job_ids: list[str], step: str,
              on_poll: Callable[[list[Job]], None] | None = None) -> list[Job]:
-        """Poll the ledger until every job is done (the queue's consumers run them)."""
+        """Poll the ledger until every job is done (the queue's consumers run them). While
+        one of them waits for a worker this run parks (``ChildWait``): the job runs again
+        later and, its state saved, comes back to this wait."""
+        from ..jobs.children import ChildWait
+
+        children = ChildWait(self.ctx)
         while True:
             jobs = [self.store.get(j) for j in job_ids]
             if on_poll is not None:
@@ -302,9 +314,7 @@ class AssembleRun:
                       f"{step.title()}: {done}/{len(jobs)} done", force=False)
             if done == len(jobs):
                 return jobs
-            if self.ctx.stopping.is_set():  # consumer shutting down: resume later
-                self.ctx.requeue(0.0, message="Waiting for a worker (resumes where it was)")
-                raise JobStopped
+            children.check(jobs, before_park=self.save)
             time.sleep(POLL_S)
 
     # --- 1. assess --------------------------------------------------------------------
@@ -377,6 +387,8 @@ class AssembleRun:
             if shot.best is None:
                 shot.status = "failed"
                 shot.reason = job.error_message or job.message or job.status
+            else:  # a failed retry keeps the earlier take (it stayed "regenerating")
+                shot.status = "done"
             return
         report = (job.info or {}).get("quality_report") or {}
         score = report.get("overallQuality") if isinstance(report, dict) else None
@@ -625,7 +637,8 @@ class AssembleRun:
         out = self._render_path()
         payload = ExportPayload(self.job.project, str(out), get_preset(self.payload.preset_name),
                                 scene=self.brief.scene)
-        job = self.submit(payload, self._tag("render"))
+        job = self.submit(payload, self._tag("render"),
+                          known=self.state.get("subjobs", {}).get("render"))
         self.state.setdefault("subjobs", {})["render"] = job.id
         self.save()
         [done] = self.wait([job.id], "render")
@@ -644,7 +657,8 @@ class AssembleRun:
         payload = PublishPayload(project=self.job.project, scene=self.brief.scene,
                                  render=self.state.get("render"),
                                  destination=self.payload.destination)
-        job = self.submit(payload, self._tag("publish"))
+        job = self.submit(payload, self._tag("publish"),
+                          known=self.state.get("subjobs", {}).get("publish"))
         self.state.setdefault("subjobs", {})["publish"] = job.id
         self.save()
         [done] = self.wait([job.id], "publish")
@@ -685,9 +699,23 @@ def _label(job: Job) -> str:
     return f"assemble: {job.payload.get('brief', {}).get('scene', '')}"
 
 
+def _children(queue: Any, job: Job) -> list[str]:
+    """The jobs this run queued: tagged with its id, or kept in its state (voice lines)."""
+    state = (job.info or {}).get("director") or {}
+    ids = [j for shot in state.get("shots") or [] for j in shot.get("jobs") or []]
+    for value in (state.get("subjobs") or {}).values():
+        ids += value if isinstance(value, list) else [value]
+    for kind in ("generation", "export", "publish"):
+        ids += [j.id for j in queue.store.list(project=job.project, limit=10_000, kind=kind,
+                                                status=ACTIVE)
+                if ((j.info or {}).get("director") or {}).get("job") == job.id]
+    return list(dict.fromkeys(ids))
+
+
 ASSEMBLE = register_kind(JobKind(
     name="assemble", payload=AssemblePayload, run=run_assemble, prepare=_prepare,
-    label=_label, noun="scene assembly", limits=KindLimits(concurrent=1, max_attempts=1)))
+    label=_label, noun="scene assembly", children=_children,
+    limits=KindLimits(concurrent=1, max_attempts=1)))
 
 
 def generation_kind() -> JobKind:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .kinds import JobKind, JobStopped
 from .store import ACTIVE, Job
@@ -79,6 +79,14 @@ class JobContext:
 
     def fail(self, kind: str, reason: str, **values: Any) -> None:
         self.finish("failed", error_kind=kind, error_message=reason, message=reason, **values)
+
+    def park(self, delay: float, **values: Any) -> NoReturn:
+        """Hand the worker back while this job waits for other jobs (its children): the job
+        stays ``running`` and its run starts again after ``delay`` s, a continuation that
+        finds its state in the ledger. Raises JobStopped (also once cancelled)."""
+        self.set(worker=None, task_id=None, **values)
+        self.queue.enqueue(self.job.id, delay)
+        raise JobStopped
 
     def requeue(self, delay: float, **values: Any) -> None:
         """Release the job and enqueue it again after ``delay`` s (does not raise)."""

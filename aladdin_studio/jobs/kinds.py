@@ -42,6 +42,11 @@ How a run ends (``run(job, ctx)`` is called in a consumer thread, never on the G
   lets through) :class:`JobStopped`;
 * ``returns None``: the run already wrote the job's final state.
 
+A kind that waits for jobs it queued (an orchestrator) polls them through
+:class:`~aladdin_studio.jobs.children.ChildWait`, which parks it (hands its worker back and
+runs it again later, see ``JobContext.park``) while a child waits for a worker, so one worker
+never deadlocks; its ``children(queue, job)`` lists the sub-jobs cancelled with it.
+
 ``prepare(queue, payload, project, *args, **options)`` (optional) validates the payload
 before anything is written and returns extra ledger columns (``est_cost``, ``model``,
 ``status="succeeded"`` for a reused result, ...); ``cancel(queue, job)`` (optional) stops
@@ -128,6 +133,8 @@ class JobKind:
     label: Callable[[Job], str] | None = None  # one line for job lists
     limit_error: type[Exception] | None = None  # raised (with the message) past ``per_hour``
     resources: Mapping[str, Callable[[JobQueue], Any]] = field(default_factory=dict)
+    # an orchestrating kind's queued sub-jobs: cancelled with it, even while it is parked
+    children: Callable[[JobQueue, Job], list[str]] | None = None
 
     @property
     def title(self) -> str:

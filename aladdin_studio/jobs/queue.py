@@ -238,7 +238,23 @@ class JobQueue:
                 self.huey.revoke_by_id(job.task_id, revoke_once=True)
             if job.remote_id:
                 self.cancel_remote(job)
+            self._cancel_children(job)
         return self.store.get(job_id)
+
+    def _cancel_children(self, job: Job) -> None:
+        """Cancel the active sub-jobs of an orchestrating job (running or parked)."""
+        try:
+            kind = get_kind(job.kind)
+            children = kind.children(self, job) if kind.children is not None else []
+        except Exception as exc:  # noqa: BLE001 - the job is cancelled either way
+            log.warning("job %s: cannot list its sub-jobs: %s", job.id, exc)
+            return
+        for child in children:
+            try:
+                if child != job.id and self.store.get(child).status in ACTIVE:
+                    self.cancel(child)
+            except (KeyError, AladdinError) as exc:
+                log.warning("job %s: cancelling sub-job %s failed: %s", job.id, child, exc)
 
     def cancel_remote(self, job: Job) -> None:
         """Ask the kind to drop ``job``'s remote work (best effort)."""

@@ -40,8 +40,9 @@ def local_settings(**values: Any) -> Any:
 
 @pytest.fixture
 def director_queue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """``make(settings=None, consumer=True)`` -> queue (local animatics at 90 px short
-    side), with an embedded consumer of 8 workers unless ``consumer`` is False."""
+    """``make(settings=None, consumer=True, workers=8)`` -> queue (local animatics at 90 px
+    short side), with an embedded consumer of ``workers`` threads unless ``consumer`` is
+    False."""
     from aladdin_studio.generation.providers.local import LocalProvider
     from aladdin_studio.jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey
 
@@ -54,13 +55,13 @@ def director_queue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
             raise ValueError(name)
         return local
 
-    def make(settings: Any = None, consumer: bool = True) -> Any:
+    def make(settings: Any = None, consumer: bool = True, workers: int = 8) -> Any:
         settings = settings or local_settings()
         queue = JobQueue(make_huey(settings, path=tmp_path / "queue.sqlite3"),
                          JobStore(tmp_path / "jobs.sqlite3"), providers, settings,
                          backoff_base=0.01, poll_interval=0.02)
         if consumer:
-            c = EmbeddedConsumer(queue.huey, 8, queue=queue, tick=0.05)
+            c = EmbeddedConsumer(queue.huey, workers, queue=queue, tick=0.05)
             c.start()
             made.append(c)
         return queue

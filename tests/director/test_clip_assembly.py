@@ -1,6 +1,7 @@
 """The ``assemble_clips`` job (behind the API's clips body): spoken lines voiced through the
 voice service and placed once, also when the job runs again after a restart; cancelling it
-cancels its voice lines. Real queue, consumer, espeak-ng voices and render."""
+cancels its voice lines, also while it is parked (one worker). Real queue, consumer, espeak-ng
+voices and render."""
 
 from __future__ import annotations
 
@@ -115,14 +116,50 @@ def test_lines_are_placed_once_even_when_the_job_runs_again(talk_project, queue_
     assert len(queue.store.list(kind="voice")) == 1  # nor voiced again
 
 
-def test_cancelling_the_assembly_cancels_its_voice_lines(talk_project, queue_with, tmp_path):
-    queue = queue_with(1)  # the voice line cannot start while the assembly holds the worker
+class _HeldVoice:
+    """The real voice provider whose lines start, then wait for ``release`` (60 s at most)."""
+
+    def __init__(self, real: Any) -> None:
+        import threading
+
+        self.real = real
+        self.release = threading.Event()
+
+    def speak(self, request: Any, out: Any) -> Any:
+        self.release.wait(60)
+        return self.real.speak(request, out)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cancelling_the_assembly_cancels_its_voice_lines(talk_project, queue_with, tmp_path,
+                                                         monkeypatch, workers):
+    """1 worker: the assembly is parked (its worker handed to the line) when cancelled;
+    2 workers: it waits in its own thread while the line runs on the other one."""
+    from aladdin_studio.voice import jobs as voice_jobs
+
+    real = voice_jobs.get_provider
+    held: list[_HeldVoice] = []
+
+    def provider(name: str, settings: Any) -> Any:
+        held.append(_HeldVoice(real(name, settings)))
+        return held[-1]
+
+    monkeypatch.setattr(voice_jobs, "get_provider", provider)
+    queue = queue_with(workers)
     job = queue.submit(_payload(talk_project, tmp_path), talk_project / "project.otio")
-    _wait(lambda: (queue.store.get(job.id).info or {}).get("voicing", {}).get("batch"), 60,
-          "the line to be queued")
-    [voice] = queue.store.list(kind="voice")
-    queue.cancel(job.id)
-    _wait(lambda: queue.store.get(voice.id).status == "cancelled", 30,
-          "the voice line to be cancelled")
+    try:
+        voice = _wait(lambda: [v for v in queue.store.list(kind="voice")
+                               if v.status == "running"], 60, "the line to start")[0]
+        if workers == 1:
+            _wait(lambda: queue.store.get(job.id).worker is None, 60,
+                  "the assembly to hand its worker to the line")
+        queue.cancel(job.id)
+        assert queue.store.get(voice.id).status == "cancelled"
+    finally:
+        for one in held:
+            one.release.set()
     assert queue.store.get(job.id).status == "cancelled"
     assert _dialogue(talk_project) == []
