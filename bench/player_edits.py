@@ -110,6 +110,17 @@ class Setup:
             self.player.resize(960, 600)
             self.player.show()
             self.ctx.set_playhead(40 * RATE)
+            replan = self.player._rebuild_plan  # what the player does on the GUI thread
+
+            def timed_replan(force: bool = False) -> None:
+                cpu0, t0 = time.thread_time(), time.perf_counter()
+                replan(force)
+                self.replans.append(((time.perf_counter() - t0) * 1e3,
+                                     (time.thread_time() - cpu0) * 1e3))
+
+            self.player._rebuild_plan = timed_replan
+        self.replans: list[tuple[float, float]] = []
+        self.replan: dict[str, list[tuple[float, float]]] = {k: [] for k in KINDS}
         self.walls: dict[str, list[float]] = {k: [] for k in KINDS}
         self.cpus: dict[str, list[float]] = {k: [] for k in KINDS}
 
@@ -128,6 +139,7 @@ class Setup:
                 ("redo", lambda: ctx.stack.redo())]
 
     def timed(self, kind: str, action) -> None:
+        self.replans.clear()
         cpu0 = time.thread_time()
         t0 = time.perf_counter()
         ok = action()
@@ -135,6 +147,9 @@ class Setup:
         settle(SETTLE_MS)
         self.cpus[kind].append((time.thread_time() - cpu0) * 1e3)
         assert ok is not False, f"{kind} refused"
+        if self.player is not None:
+            self.replan[kind].append((sum(w for w, _ in self.replans),
+                                      sum(c for _, c in self.replans)))
 
     def close(self) -> None:
         if self.player is not None:
@@ -167,13 +182,17 @@ def main() -> int:
     ref.close()
     full.close()
     print(f"{'edit':<12} {'timeline only':>14} {'+ player':>10} {'player share':>13}   "
-          f"(median ms of the edit call; GUI-thread CPU incl. {SETTLE_MS} ms after it)")
+          f"(median ms of the edit call; GUI-thread CPU incl. {SETTLE_MS} ms after it; "
+          "the player's re-plan on the GUI thread, wall/CPU)")
     every = {k: [] for k in ("rw", "fw", "rc", "fc")}
+    replan_cpu: dict[str, float] = {}
     for kind in KINDS:
         rw, fw = statistics.median(ref.walls[kind]), statistics.median(full.walls[kind])
         rc, fc = statistics.median(ref.cpus[kind]), statistics.median(full.cpus[kind])
+        pw = statistics.median(w for w, _ in full.replan[kind])
+        replan_cpu[kind] = pc = statistics.median(c for _, c in full.replan[kind])
         print(f"{kind:<12} {rw:>10.1f} ms {fw:>7.1f} ms {fw - rw:>10.1f} ms   "
-              f"CPU {rc:.1f} -> {fc:.1f} ms")
+              f"CPU {rc:.1f} -> {fc:.1f} ms   re-plan {pw:.1f} / {pc:.1f} ms")
         every["rw"] += ref.walls[kind]
         every["fw"] += full.walls[kind]
         every["rc"] += ref.cpus[kind]
@@ -188,9 +207,13 @@ def main() -> int:
     print(f"ratio with/without the player: call ×{fw50 / max(rw50, 0.01):.2f}, "
           f"GUI CPU ×{fc50 / max(rc50, 0.01):.2f}; player's share: median "
           f"{fw50 - rw50:.1f} ms, worst kind {worst:.1f} ms")
+    worst_replan = max(replan_cpu.values())
+    print(f"the player's re-plan, GUI-thread CPU: worst kind's median {worst_replan:.1f} ms "
+          f"(before the plan memo: ~200 ms for every kind)")
     ok = worst < GOAL_MS
-    print(f"goal player's share per edit < {GOAL_MS:.0f} ms (worst kind's median): "
-          f"{'PASS' if ok else 'MISS'}")
+    print(f"goal player's share per edit < {GOAL_MS:.0f} ms (worst kind's median, wall; a busy "
+          f"machine inflates it): {'PASS' if ok else 'MISS'}; re-plan CPU < {GOAL_MS:.0f} ms: "
+          f"{'PASS' if worst_replan < GOAL_MS else 'MISS'}")
     return 0
 
 

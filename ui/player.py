@@ -4,7 +4,7 @@ Threads: all rendering happens on the :class:`~.frame_server.FrameServer` thread
 caller of ``ctx.preview``); frames come back through a queued signal. The GUI thread only
 builds the scene plan (a walk of the OTIO scene, which only the GUI thread may read while
 edits happen: after an edit a :class:`~..render.plan_memo.PlanMemo` reuses every track and
-clip without a recorded change, ~4-10 ms on 1,000 clips instead of ~200 ms), wraps finished
+clip without a recorded change, ~4-15 ms on 1,000 clips instead of ~200 ms), wraps finished
 RGB arrays in ``QImage`` and paints them. Frames of requests made before the latest re-plan
 are dropped, so nothing rendered from the document before an edit shows after it.
 
