@@ -121,8 +121,11 @@ class FrameView(QWidget):
                 array = np.ascontiguousarray(array)
             h, w = array.shape[:2]
             self.array = array
+            # Smooth scaling from RGB888 converts every paint (~7 ms for 960×540); an RGB32
+            # copy made once (~1.5 ms) scales in ~1.3 ms.
             self.qimage = QImage(array.data, w, h, array.strides[0],
-                                 QImage.Format.Format_RGB888)
+                                 QImage.Format.Format_RGB888).convertToFormat(
+                                     QImage.Format.Format_RGB32)
         self.update()
 
     def set_status(self, text: str) -> None:

@@ -138,3 +138,15 @@ def test_playback_through_an_edit_shows_only_frames_of_the_new_plan(qtbot, opene
     for frame, image in shown[:6]:
         want = reference.frame_at(plan, frame / FPS, SIZE)
         assert np.array_equal(image, want), f"frame {frame} is not from the new plan"
+
+
+def test_frames_are_painted_from_an_rgb32_copy(qtbot, opened):
+    from PySide6.QtGui import QImage
+
+    ctx, player, reference = opened
+    player.seek(30)
+    qtbot.waitUntil(lambda: player.displayed_frame == 30, timeout=5000)
+    image = player.view.qimage
+    assert image.format() == QImage.Format.Format_RGB32  # scales without a per-paint convert
+    y, x = 90, 160
+    assert image.pixelColor(x, y).getRgb()[:3] == tuple(int(v) for v in player.image[y, x])
