@@ -74,7 +74,7 @@ class Api:
 def start_api(tmp_path: Path, settings: Settings, memory_keyring: MemoryKeyring
               ) -> Iterator[Callable[..., Api]]:
     """``start_api(max_body=1 MiB, webhook_backoff=0.05, **backend_options)``: the app on a
-    real uvicorn server."""
+    real uvicorn server (``workers=2`` consumer threads unless given)."""
     from aladdin_studio.api.app import create_app
     from aladdin_studio.api.backend import ApiBackend
     from aladdin_studio.api.server import ApiServer
@@ -85,9 +85,10 @@ def start_api(tmp_path: Path, settings: Settings, memory_keyring: MemoryKeyring
     def start(max_body: int = 1024 * 1024, webhook_backoff: float = 0.05,
               **options: Any) -> Api:
         options.setdefault("queue_options", {"poll_interval": 0.02, "backoff_base": 0.01})
+        options.setdefault("workers", 2)
         backend = ApiBackend(settings, store=JobStore(tmp_path / "jobs.sqlite3"),
                              huey=make_huey(settings, path=tmp_path / "queue.sqlite3"),
-                             workers=2, **options)
+                             **options)
         app = create_app(backend, TOKEN, max_body=max_body, webhook_backoff=webhook_backoff)
         server = ApiServer(app).start()
         api = Api(server, app)
