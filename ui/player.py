@@ -73,7 +73,7 @@ from ..render.plan import PlanMemo, ScenePlan, build_plan
 from .audio_meters import AudioMeters
 from .audio_output import AudioOutput
 from .editor_context import EditorContext
-from .frame_server import FrameServer, RenderedFrame
+from .frame_server import FrameServer, RenderedFrame, to_picture
 from .player_clock import AudioClock, MonotonicClock
 from .timecode import format_timecode, parse_timecode
 
@@ -113,19 +113,11 @@ class FrameView(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         return QSize(480, 270)
 
-    def set_image(self, array: np.ndarray | None) -> None:
-        if array is None:
-            self.array = self.qimage = None
-        else:
-            if not array.flags.c_contiguous:
-                array = np.ascontiguousarray(array)
-            h, w = array.shape[:2]
-            self.array = array
-            # Smooth scaling from RGB888 converts every paint (~7 ms for 960×540); an RGB32
-            # copy made once (~1.5 ms) scales in ~1.3 ms.
-            self.qimage = QImage(array.data, w, h, array.strides[0],
-                                 QImage.Format.Format_RGB888).convertToFormat(
-                                     QImage.Format.Format_RGB32)
+    def set_image(self, array: np.ndarray | None, picture: QImage | None = None) -> None:
+        """Show ``array`` (RGB); ``picture`` is its RGB32 copy when the render thread made
+        one (see ``frame_server.to_picture``), else it is made here."""
+        self.array = array
+        self.qimage = None if array is None else picture or to_picture(array)
         self.update()
 
     def set_status(self, text: str) -> None:
@@ -718,7 +710,7 @@ class PlayerWidget(QWidget):
         self._shown_seq = rf.seq
         self.displayed_frame = rf.frame
         self.view.set_status("")
-        self.view.set_image(rf.image)
+        self.view.set_image(rf.image, rf.picture)
         self.frame_shown.emit(rf.frame)
 
     def _tick(self) -> None:
