@@ -12,7 +12,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
@@ -116,12 +117,26 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
         project_ids[backend.key(found)] = found.id
         return found
 
-    def accepted(job: Job, found: Any, webhook_url: Any, estimate: Any,
-                 **extra: Any) -> dict[str, Any]:
-        """The 202 answer of a queued job; a per-request webhook is subscribed first."""
-        if webhook_url:
-            hooks.subscribe(job.id, str(webhook_url), found.id)
+    def accepted(job: Job, estimate: Any, **extra: Any) -> dict[str, Any]:
+        """The 202 answer of a queued job (its webhook already subscribed: ``queued``)."""
         return {"jobId": job.id, "status": "queued", **extra, "estimatedTime": estimate}
+
+    def queued(submit: Callable[..., Job], found: Any, webhook_url: Any) -> Job:
+        """``submit(hold=...)`` a job; a per-request webhook is subscribed while the job is
+        held, before it can run, so a job that finishes at once still announces itself."""
+        if not webhook_url:
+            return submit(hold=False)
+        job = submit(hold=True)
+        try:
+            hooks.subscribe(job.id, str(webhook_url), found.id)
+        except BaseException:
+            if job.info.get("held"):
+                backend.queue.abandon(job.id, "its webhook could not be recorded")
+            raise
+        job = backend.queue.release(job.id)
+        if job.done:  # created finished (a reused result): nothing will change it now
+            hooks.job_finished(job)
+        return job
 
     # ------------------------------------------------------------------ projects
 
@@ -151,7 +166,7 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
         # Subscribed while the job is held, so even a job that ends at once is announced.
         job = submit_generation(backend, found, body, before_release=None if not url else
                                 lambda held: hooks.subscribe(held.id, str(url), found.id))
-        reply = accepted(job, found, None, estimates(body.method, job.model))
+        reply = accepted(job, estimates(body.method, job.model))
         if job.done:  # an identical earlier result was reused
             hooks.job_finished(job)
             reply["status"] = view(job)["status"]
@@ -202,11 +217,11 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
         from .assemble import submit_assembly
 
         found = entry(projectId)
-        job = submit_assembly(backend, found, body)
+        job = queued(partial(submit_assembly, backend, found, body), found, body.webhookUrl)
         scene = job.payload.get("scene") or (job.payload.get("brief") or {}).get("scene")
         estimate = ((job.info or {}).get("estimate") or {}).get("est_seconds") or \
             estimates("assemble", job.model, kind=job.kind)
-        return accepted(job, found, body.webhookUrl, estimate, sceneId=scene)
+        return accepted(job, estimate, sceneId=scene)
 
     @api.post("/projects/{projectId}/videos/verify",
               summary="Verify a video's quality (design doc 7.3, synchronous)")
@@ -242,9 +257,9 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
 
         found = entry(projectId)
         body = body or RenderRequest()
-        job = submit_render(backend, found, scene, body)
-        return accepted(job, found, body.webhookUrl,
-                        estimates("export", job.model, kind="export"))
+        job = queued(partial(submit_render, backend, found, scene, body), found,
+                     body.webhookUrl)
+        return accepted(job, estimates("export", job.model, kind="export"))
 
     @api.post("/projects/{projectId}/scenes/{scene}/publish", status_code=202,
               summary="Publish a scene's render (R2 or the local publish folder): a job")
@@ -254,9 +269,9 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
 
         found = entry(projectId)
         body = body or PublishBody()
-        job = submit_publish(backend, found, scene, body)
-        return accepted(job, found, body.webhookUrl,
-                        estimates("publish", job.model, kind="publish"))
+        job = queued(partial(submit_publish, backend, found, scene, body), found,
+                     body.webhookUrl)
+        return accepted(job, estimates("publish", job.model, kind="publish"))
 
     app.include_router(api)
     hot_route = (r"/api/v1/projects/([\w-]{1,64})/videos/jobs/([\w-]{1,64})",

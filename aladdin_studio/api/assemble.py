@@ -224,7 +224,8 @@ def _check_brief_files(data: dict[str, Any]) -> None:
                            "of the project or a file inside its folder.", field=field)
 
 
-def submit_brief(backend: ApiBackend, entry: ProjectEntry, body: AssembleRequest) -> Job:
+def submit_brief(backend: ApiBackend, entry: ProjectEntry, body: AssembleRequest, *,
+                 hold: bool = False) -> Job:
     """Queue the director's assemble job for the brief (the scene generated, verified,
     voiced, assembled and rendered by ``aladdin_studio.director``)."""
     import json
@@ -243,12 +244,14 @@ def submit_brief(backend: ApiBackend, entry: ProjectEntry, body: AssembleRequest
     brief = parse_brief(text, base_dir=location.root, source="brief")
     _check_brief_files(brief.to_dict())
     job = director_submit(backend.queue, location.file, brief, preset=body.preset,
-                          publish=body.publish, destination=body.destination)
+                          publish=body.publish, destination=body.destination, hold=hold)
     backend.ensure_running()
     return job
 
 
-def submit_assembly(backend: ApiBackend, entry: ProjectEntry, body: AssembleRequest) -> Job:
+def submit_assembly(backend: ApiBackend, entry: ProjectEntry, body: AssembleRequest, *,
+                    hold: bool = False) -> Job:
+    """Build the scene from ``body`` and queue its job (``hold``: see ``JobQueue.submit``)."""
     from ..director.clip_assembly import ClipAssemblyPayload
     from ..timeline import commands as C
     from ..timeline import schema as S
@@ -259,7 +262,7 @@ def submit_assembly(backend: ApiBackend, entry: ProjectEntry, body: AssembleRequ
     if (body.brief is None) == (body.clips is None):
         raise ApiError("Give either clips (with sceneId) or a brief.", field="brief")
     if body.brief is not None:
-        return submit_brief(backend, entry, body)
+        return submit_brief(backend, entry, body, hold=hold)
     if body.sceneId is None:
         raise ApiError("sceneId: the new scene needs a name.", field="sceneId")
     clips = _check(body)
@@ -323,6 +326,6 @@ def submit_assembly(backend: ApiBackend, entry: ProjectEntry, body: AssembleRequ
     payload = ClipAssemblyPayload(name, export.to_dict(), spoken,
                                   {"clips": len(files), "audio": len(sounds),
                                    "spoken": len(spoken)})
-    job = backend.queue.submit(payload, export.project_file)
+    job = backend.queue.submit(payload, export.project_file, hold=hold)
     backend.ensure_running()
     return job

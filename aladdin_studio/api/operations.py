@@ -97,11 +97,12 @@ def _safe_name(text: str) -> str:
 
 
 def submit_render(backend: ApiBackend, entry: ProjectEntry, scene: str,
-                  body: RenderRequest) -> Job:
+                  body: RenderRequest, *, hold: bool = False) -> Job:
     """Queue an export job of ``scene`` as saved; the file goes to the project's
-    ``renders/`` folder under a name the server chooses."""
+    ``renders/`` folder under a name the server chooses. ``hold``: see
+    ``JobQueue.submit``."""
     payload = render_payload(backend, entry, scene, body)
-    job = backend.queue.submit(payload, payload.project_file)
+    job = backend.queue.submit(payload, payload.project_file, hold=hold)
     backend.ensure_running()
     return job
 
@@ -151,7 +152,7 @@ def _scene(project: Any, name: str) -> Any:
 
 
 def submit_publish(backend: ApiBackend, entry: ProjectEntry, scene: str,
-                   body: PublishBody) -> Job:
+                   body: PublishBody, *, hold: bool = False) -> Job:
     """Queue a publish job of ``scene``: the given or latest render of it, or a new one."""
     try:
         from ..publish.job_kind import PublishPayload
@@ -179,6 +180,6 @@ def submit_publish(backend: ApiBackend, entry: ProjectEntry, scene: str,
                              render_now=render is None, preset=body.preset if render is None
                              else None, media=body.media, destination=body.destination)
     payload.validate()
-    job = backend.queue.submit(payload, str(location.file))
+    job = backend.queue.submit(payload, str(location.file), hold=hold)
     backend.ensure_running()
     return job

@@ -18,8 +18,10 @@ __all__ = ["director_state", "submit_brief"]
 def submit_brief(queue: JobQueue, project_file: str | Path, brief: Brief | str | Path, *,
                  brief_file: str | Path | None = None, preset: str | None = None,
                  publish: bool | None = None, destination: str = "auto",
-                 continue_without_missing: bool = False, max_retries: int = 2) -> Job:
-    """Queue the assemble job for ``brief`` (a Brief or a brief file) on the project."""
+                 continue_without_missing: bool = False, max_retries: int = 2,
+                 hold: bool = False) -> Job:
+    """Queue the assemble job for ``brief`` (a Brief or a brief file) on the project
+    (``hold``: recorded, run once released, see ``JobQueue.submit``)."""
     from ..timeline.document import ProjectLocation
     from .job_kind import AssemblePayload
 
@@ -32,7 +34,7 @@ def submit_brief(queue: JobQueue, project_file: str | Path, brief: Brief | str |
         brief_file=str(Path(brief_file).absolute()) if brief_file else "", preset=preset,
         publish=publish, destination=destination,
         continue_without_missing=continue_without_missing, max_retries=max_retries)
-    return queue.submit(payload, key)
+    return queue.submit(payload, key, hold=hold)
 
 
 def director_state(job: Job) -> dict[str, Any]:
