@@ -700,18 +700,21 @@ def _title_card(req: GenerationRequest, size: tuple[int, int], n: int,
         small = np.clip(col, 0, 255).astype(np.uint8)
         return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
 
+    # the text is in within ~1.5 s, or in the first half of a shorter clip
+    pace = min(1.0, n / FPS / 3.0)
+
     def frame_at(i: int) -> np.ndarray:
         ts = i / FPS
         frame = background(ts)
-        a = _fade_in((ts - 0.1) / 1.4)
+        a = _fade_in((ts - 0.1 * pace) / (1.4 * pace))
         title.draw(frame, a, int(round((1 - a) * slide)))
-        r = _fade_in((ts - 0.4) / 1.2)
+        r = _fade_in((ts - 0.4 * pace) / (1.2 * pace))
         half = int(rule_half * r)
         if half > 0:
             band = frame[rule_y : rule_y + rule_t, w // 2 - half : w // 2 + half]
             band[...] = (band * (1 - 0.8 * r) + 255 * 0.8 * r).astype(np.uint8)
         if style_layer is not None:
-            s = _fade_in((ts - 0.6) / 1.4)
+            s = _fade_in((ts - 0.6 * pace) / (1.4 * pace))
             style_layer.draw(frame, s, int(round((1 - s) * slide * 0.6)))
         return frame
 
