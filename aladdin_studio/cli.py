@@ -109,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="the automation API (HTTP + WebSocket) on this machine")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=int, default=None,
+                   help="port to listen on (default: the api_port setting, "
+                        "ALADDIN_API_PORT, 8765)")
     p.add_argument("--allow-remote", action="store_true",
                    help="required to bind an address other machines can reach")
     p.add_argument("--show-token", action="store_true",
@@ -648,6 +650,8 @@ def cmd_serve(args: argparse.Namespace, settings: Any) -> int:
     if args.show_token:
         print(token)
         return 0
+    if args.port is None:
+        args.port = settings.api_port
     if not is_loopback(args.host):
         if not args.allow_remote:
             print(f"aladdin-studio: error: {args.host} is reachable from other machines; "
