@@ -256,7 +256,8 @@ class Autosaver(QObject):
         self.failures = 0  # failed writes in a row
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
         self._pending: Future | None = None
-        if delay_s > 0:
+        self._listening = delay_s > 0
+        if self._listening:
             project.changed.connect(self._on_changed)
 
     def _on_changed(self, _change: object = None) -> None:
@@ -355,8 +356,10 @@ class Autosaver(QObject):
 
     def close(self) -> None:
         self.timer.stop()
-        try:
-            self.project.changed.disconnect(self._on_changed)
-        except (RuntimeError, TypeError):
-            pass
+        if self._listening:  # disconnecting twice makes PySide6 warn "Failed to disconnect"
+            self._listening = False
+            try:
+                self.project.changed.disconnect(self._on_changed)
+            except (RuntimeError, TypeError):
+                pass
         self._pool.shutdown(wait=True)
