@@ -78,22 +78,31 @@ class Family:
         return {}
 
 
-def test_one_worker_runs_a_parent_and_its_children(make_queue, project, monkeypatch):
+@pytest.mark.parametrize("parents", [1, 2])
+def test_as_many_workers_as_parents_run_them_and_their_children(make_queue, project,
+                                                                monkeypatch, parents):
+    """1 parent on 1 worker; 2 parents on 2 workers (each would hold one forever)."""
     from aladdin_studio.jobs import EmbeddedConsumer
 
     family = Family(monkeypatch)
     queue = make_queue(start=False)
-    consumer = EmbeddedConsumer(queue.huey, 1, queue=queue, tick=0.05)
+    consumer = EmbeddedConsumer(queue.huey, parents, queue=queue, tick=0.05)
     consumer.start()
     try:
-        parent = queue.submit(ParentPayload(3), project)
-        done = wait_for(lambda: (j := queue.get(parent.id)).done and j, timeout=60)
+        ids = [queue.submit(ParentPayload(3), project).id for _ in range(parents)]
+
+        def finished() -> list[Job] | None:
+            jobs = [queue.get(i) for i in ids]
+            return jobs if all(j.done for j in jobs) else None
+
+        done = wait_for(finished, timeout=60)
     finally:
         assert consumer.close(10)
-    assert done.status == "succeeded", done.error_message
-    assert sorted(family.child_runs) == [0, 1, 2]  # each child ran once
-    assert len(set(family.parent_runs)) == 1 and len(family.parent_runs) >= 2  # it parked
-    assert all(queue.get(i).status == "succeeded" for i in done.info["children"])
+    assert [j.status for j in done] == ["succeeded"] * parents, [j.error_message for j in done]
+    assert sorted(family.child_runs) == sorted([0, 1, 2] * parents)  # each child ran once
+    assert set(family.parent_runs) == set(ids)
+    assert len(family.parent_runs) > parents  # they parked and ran again
+    assert all(queue.get(c).status == "succeeded" for j in done for c in j.info["children"])
 
 
 def test_cancelling_a_parked_parent_cancels_its_children(make_queue, project, monkeypatch):
