@@ -133,7 +133,11 @@ def create_app(backend: ApiBackend, token: str, *, max_body: int = DEFAULT_MAX_B
             if job.info.get("held"):
                 backend.queue.abandon(job.id, "its webhook could not be recorded")
             raise
-        job = backend.queue.release(job.id)
+        try:
+            job = backend.queue.release(job.id)
+        except BaseException:  # the queue (Redis) cannot take it: nothing left held
+            backend.queue.abandon(job.id, "the job queue could not take it")
+            raise
         if job.done:  # created finished (a reused result): nothing will change it now
             hooks.job_finished(job)
         return job
