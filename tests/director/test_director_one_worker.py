@@ -8,7 +8,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import local_settings
+from aladdin_studio.config import Settings
+
+
+def one_worker_settings() -> Settings:
+    return Settings(provider="local", elevenlabs_api_key="", max_generations_per_hour=500,
+                    max_concurrent_generations=1)
+
 
 BRIEF = """scene: One Worker
 size: [320, 180]
@@ -28,7 +34,7 @@ def test_a_brief_finishes_with_one_worker(director_project: Path, brief_copy: Pa
 
     brief = brief_copy.with_name("one-worker.yaml")
     brief.write_text(BRIEF)
-    queue = director_queue(local_settings(max_concurrent_generations=1), workers=1)
+    queue = director_queue(one_worker_settings(), workers=1)
     job = submit_brief(queue, director_project, brief, max_retries=0)
     messages: list[str] = []
     deadline = time.monotonic() + 300
@@ -61,7 +67,7 @@ def test_cancelling_a_parked_director_cancels_its_shots(director_project: Path,
 
     brief = brief_copy.with_name("one-worker.yaml")
     brief.write_text(BRIEF)
-    queue = director_queue(local_settings(max_concurrent_generations=1), workers=1)
+    queue = director_queue(one_worker_settings(), workers=1)
     local = queue.provider("local")
     local.status = lambda request_id, model: Status("IN_PROGRESS", progress=0.5)  # never ends
     job = submit_brief(queue, director_project, brief, max_retries=0)
