@@ -81,18 +81,19 @@ def _rotate_backups(loc: ProjectLocation, keep: int) -> None:
     if not loc.file.exists() or keep <= 0:
         return
     loc.backups_dir.mkdir(parents=True, exist_ok=True)
-    existing = sorted(loc.backups_dir.glob(f"{loc.file.stem}-*{loc.file.suffix}"))
-    if existing and _same_content(existing[-1], loc.file):
-        return  # a killed save already kept this version: older distinct ones stay
-    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
-    target = loc.backups_dir / f"{loc.file.stem}-{stamp}{loc.file.suffix}"
-    try:
-        os.link(loc.file, target)  # the old file's inode survives the replace
-    except OSError:
-        import shutil
-        shutil.copy2(loc.file, target)
-    backups = sorted(loc.backups_dir.glob(f"{loc.file.stem}-*{loc.file.suffix}"))
-    for old in backups[:-keep]:
+    pattern = f"{loc.file.stem}-*{loc.file.suffix}"
+    existing = sorted(loc.backups_dir.glob(pattern))
+    if not (existing and _same_content(existing[-1], loc.file)):
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
+        target = loc.backups_dir / f"{loc.file.stem}-{stamp}{loc.file.suffix}"
+        try:
+            os.link(loc.file, target)  # the old file's inode survives the replace
+        except OSError:
+            import shutil
+            shutil.copy2(loc.file, target)
+    # else a killed save already kept this version (older distinct ones stay); it may have
+    # died before pruning, so prune either way
+    for old in sorted(loc.backups_dir.glob(pattern))[:-keep]:
         old.unlink(missing_ok=True)
 
 

@@ -84,6 +84,28 @@ def test_identical_versions_are_backed_up_once(sample_project):
     assert count() == min(kept + 1, project_io.BACKUPS_KEPT)
 
 
+def test_a_save_killed_between_backup_and_prune_is_pruned_by_the_next_save(sample_project):
+    """A kill after the previous version was linked into backups/ but before the oldest was
+    pruned leaves one backup too many, whose newest is the version on disk: the next save
+    (even of the same content) prunes it instead of skipping the backup step altogether."""
+    import shutil
+
+    project = project_io.load(sample_project)
+    for i in range(project_io.BACKUPS_KEPT):  # a full set of distinct backups
+        C.RenameItem(project.scene(), f"Version {i}").redo(project)
+        project_io.save(project)
+    folder = sample_project / "backups"
+    kept = sorted(folder.glob("*.otio"))
+    assert len(kept) == project_io.BACKUPS_KEPT
+    # the killed save: linked the file on disk as the newest backup, then died
+    shutil.copy2(sample_project / "project.otio", folder / "project-99991231-235959-0.otio")
+    assert len(list(folder.glob("*.otio"))) == project_io.BACKUPS_KEPT + 1
+    project_io.save(project_io.load(sample_project))  # the same content again
+    after = sorted(folder.glob("*.otio"))
+    assert len(after) == project_io.BACKUPS_KEPT
+    assert after[-1].name == "project-99991231-235959-0.otio" and kept[0] not in after
+
+
 def _small_files() -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a core dump
     resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
