@@ -263,21 +263,29 @@ class Project(QObject):
 
 
 def video_clip_count(scene: otio.schema.Timeline) -> int:
-    """Video clips that count against the clip limit (titles are overlays, not shots)."""
-    from .titles import is_title
+    """Video clips that count against the clip limit (titles are overlays, not shots).
+    Counted per track once per change of it (views ask on every edit)."""
+    return sum(track_clip_count(track) for track in scene.tracks if not S.is_audio(track))
 
-    return sum(1 for track in scene.tracks if not S.is_audio(track)
-               for item in track if isinstance(item, otio.schema.Clip) and not is_title(item))
+
+def track_clip_count(track: otio.schema.Track) -> int:
+    """Clips on ``track`` that are not titles; remembered on the track until a recorded
+    insert, removal or take switch on it (``transaction.content_version``)."""
+    from .titles import is_title
+    from .transaction import content_version
+
+    key = (content_version(track), len(track))  # (len: appends made outside an edit)
+    cached = getattr(track, "_aladdin_clip_count", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    count = sum(1 for item in track if isinstance(item, otio.schema.Clip) and not is_title(item))
+    track._aladdin_clip_count = (key, count)
+    return count
 
 
 def _over_clip_limit(scene: otio.schema.Timeline) -> tuple[int, int] | None:
-    """``(video clip count, limit)`` for a scene past its clip limit, else None. Runs on
-    every edit that adds a clip, so titles (a media-reference lookup per clip) are
-    looked for only when the plain clip count is over the limit."""
+    """``(video clip count, limit)`` for a scene past its clip limit, else None."""
     limit = S.scene_max_clips(scene)
-    if sum(1 for track in scene.tracks if not S.is_audio(track)
-           for item in track if isinstance(item, otio.schema.Clip)) <= limit:
-        return None
     count = video_clip_count(scene)
     return (count, limit) if count > limit else None
 

@@ -37,6 +37,18 @@ def _count_change(obj: Any) -> None:
     obj._aladdin_changes = change_count(obj) + 1
 
 
+def content_version(track: Any) -> int:
+    """Counts recorded changes of which items ``track`` holds or what media they show
+    (an insert, a removal, a take switch), not of their ranges: the key of per-track
+    memos such as the clip count, which a ripple trim of every clip leaves valid."""
+    return getattr(track, "_aladdin_content", 0)
+
+
+def _bump_content(track: Any) -> None:
+    if isinstance(track, otio.schema.Track):
+        track._aladdin_content = content_version(track) + 1
+
+
 class Op:
     def apply(self) -> None:
         raise NotImplementedError
@@ -54,10 +66,12 @@ class InsertChild(Op):
     def apply(self) -> None:
         self.parent.insert(self.index, self.item)
         bump(self.parent)
+        _bump_content(self.parent)
 
     def revert(self) -> None:
         del self.parent[self.index]
         bump(self.parent)
+        _bump_content(self.parent)
 
 
 @dataclass
@@ -69,10 +83,12 @@ class RemoveChild(Op):
     def apply(self) -> None:
         del self.parent[self.index]
         bump(self.parent)
+        _bump_content(self.parent)
 
     def revert(self) -> None:
         self.parent.insert(self.index, self.item)
         bump(self.parent)
+        _bump_content(self.parent)
 
 
 @dataclass
@@ -92,6 +108,8 @@ class SetAttr(Op):
 
     def _bump(self) -> None:
         _count_change(self.obj)
+        if self.name in ("media_reference", "active_media_reference_key"):
+            _bump_content(self.obj.parent())
         if self.name in ("source_range", "in_offset", "out_offset"):
             bump(self.obj.parent())
 
@@ -160,10 +178,12 @@ class SetTakes(Op):
 
     def apply(self) -> None:
         _count_change(self.clip)
+        _bump_content(self.clip.parent())
         self.clip.set_media_references(self.new_refs, self.new_key)
 
     def revert(self) -> None:
         _count_change(self.clip)
+        _bump_content(self.clip.parent())
         self.clip.set_media_references(self.old_refs, self.old_key)
 
 
