@@ -35,15 +35,13 @@ def run_publish(job: Any, ctx: Any) -> dict[str, Any]:
     cancel = threading.Event()
     last = [0.0]
     stopped: list[BaseException] = []
+    pending: list[dict[str, Any]] = []  # the newest state a throttled call left unsent
+    lock = threading.Lock()
 
-    def progress(state: dict[str, Any]) -> None:
+    def send(state: dict[str, Any]) -> None:
         files = state.get("files") or []
         total = sum(f["size"] for f in files) or 1
         done = sum(f["done"] for f in files)
-        now = time.monotonic()
-        if now - last[0] < PROGRESS_EVERY_S and state.get("stage") != "done":
-            return
-        last[0] = now
         try:
             info = {**(ctx.job.info or {}), "files": files, "stage": state.get("stage")}
             ctx.progress(done / total if files else 0.02, state.get("message"),
@@ -52,13 +50,30 @@ def run_publish(job: Any, ctx: Any) -> dict[str, Any]:
             stopped.append(exc)
             cancel.set()
 
+    def progress(state: dict[str, Any]) -> None:
+        with lock:
+            now = time.monotonic()
+            if now - last[0] < PROGRESS_EVERY_S and state.get("stage") != "done":
+                pending[:] = [state]  # sent by the watcher if nothing newer comes
+                return
+            pending.clear()
+            last[0] = now
+            send(state)
+
+    def flush() -> None:
+        with lock:
+            if pending and time.monotonic() - last[0] >= PROGRESS_EVERY_S:
+                last[0] = time.monotonic()
+                send(pending.pop())
+
     stop_watch = threading.Event()
 
     def watch_shutdown() -> None:
-        while not stop_watch.wait(0.2):
+        while not stop_watch.wait(PROGRESS_EVERY_S / 2):
             if ctx.stopping.is_set():
                 cancel.set()
                 return
+            flush()
 
     watcher = threading.Thread(target=watch_shutdown, daemon=True)
     watcher.start()

@@ -89,3 +89,33 @@ def test_cancel_mid_upload_then_publish_again_resumes(
     assert head["ContentLength"] == 26 * MB and head["Metadata"]["sha256"] == result["sha256"]
     assert Path(done.output_path).is_file()  # the local manifest beside the render
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_the_ledger_shows_every_stored_part_while_the_next_one_is_slow(
+        xdg, sample_project, s3_server, bucket, s3, proxy_to, queue_for, monkeypatch):
+    """Progress is throttled to one ledger write per 0.2 s; the last update before a slow
+    part must still reach the ledger (it was dropped, so the ledger showed fewer bytes
+    than were stored for as long as the next part took)."""
+    monkeypatch.setattr(R2, "default_transfer_config", lambda: TransferConfig(
+        multipart_threshold=5 * MB, multipart_chunksize=5 * MB, max_concurrency=1))
+    holding, gate = threading.Event(), threading.Event()
+
+    def hold_parts(method: str, target: str, index: int) -> None:
+        part = re.search(r"[?&]partNumber=(\d+)", target)
+        if method == "PUT" and part and int(part[1]) >= 3:
+            holding.set()
+            assert gate.wait(120), "the test never released the held part"
+
+    held = proxy_to(hold_parts)
+    queue = queue_for(r2_settings(held.url, bucket))
+    render = random_file(sample_project / "renders" / "Scene-1.mp4", 16 * MB, seed=9)
+    job = queue.submit(PublishPayload(project=str(sample_project), render=str(render),
+                                      destination="r2"), sample_project / "project.otio")
+    try:
+        assert holding.wait(60), "the upload never reached its third part"
+        wait_for(lambda: ((queue.store.get(job.id).info or {}).get("files") or [{}])[0]
+                 .get("done") == 10 * MB, timeout=10, what="the two stored parts in the ledger")
+    finally:
+        gate.set()
+    done = wait_for(lambda: (j := queue.store.get(job.id)).done and j, what="the publish")
+    assert done.status == "succeeded", done.error_message
