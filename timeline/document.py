@@ -278,7 +278,14 @@ def track_clip_count(track: otio.schema.Track) -> int:
     cached = getattr(track, "_aladdin_clip_count", None)
     if cached is not None and cached[0] == key:
         return cached[1]
-    count = sum(1 for item in track if isinstance(item, otio.schema.Clip) and not is_title(item))
+    count = 0
+    for item in track:
+        if isinstance(item, otio.schema.Clip):
+            changes = getattr(item, "_aladdin_changes", 0)  # transaction.change_count
+            title = getattr(item, "_aladdin_title", None)  # (its change count, is a title)
+            if title is None or title[0] != changes:
+                item._aladdin_title = title = (changes, is_title(item))
+            count += not title[1]
     track._aladdin_clip_count = (key, count)
     return count
 

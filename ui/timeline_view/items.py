@@ -183,6 +183,7 @@ class ClipItem(QGraphicsItem):
         self.row = row
         self.clip = clip
         self.start = self.end = 0
+        self._span: tuple[int, int, int] | None = None  # the last set_span's arguments
         self._rect = QRectF()
         self.slip_preview = 0  # frames of slip shown while the slip tool drags
         self._wave_cache: tuple[tuple, Any] | None = None
@@ -197,6 +198,9 @@ class ClipItem(QGraphicsItem):
         return self.end - self.start
 
     def set_span(self, start: int, end: int, height: int) -> None:
+        if self._span == (start, end, height):
+            return  # (most clips of a 1,000-clip track on an edit that is not a ripple)
+        self._span = (start, end, height)
         rect = QRectF(0, 1, end - start, height - 2)
         if rect != self._rect:
             self.prepareGeometryChange()
