@@ -71,6 +71,9 @@ def run_editor(project_path: str | None, *, recover: bool = False,
     interval = getattr(settings, "autosave_interval_s", 3.0)
     window = MainWindow(session, autosave_s=interval, settings=settings)
     window.show()
+    from .ui import gc_policy
+
+    gc_policy.install(window.ctx)  # no full collections of the open project during edits
 
     smoke_ms = os.environ.get("ALADDIN_SMOKE_EXIT_MS")
     loop = qasync.QEventLoop(app)
