@@ -132,6 +132,7 @@ class ElevenLabsEmulator:
     def __init__(self, key: str = DEFAULT_KEY, host: str = "127.0.0.1", port: int = 0) -> None:
         self.key = key
         self._lock = threading.Lock()
+        self.in_flight = 0  # requests being handled now
         self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -157,6 +158,9 @@ class ElevenLabsEmulator:
 
     def reset(self, *, character_limit: int = DEFAULT_LIMIT) -> None:
         with self._lock:
+            # a request still in flight from before the reset (e.g. one slowed past its
+            # client's timeout) must not change the new state: handlers compare this
+            self.epoch = getattr(self, "epoch", 0) + 1
             self.faults: dict[str, list[Fault]] = {}
             self.requests: list[Recorded] = []
             self.voices: dict[str, dict[str, Any]] = {
@@ -486,6 +490,7 @@ def _handler(emulator: ElevenLabsEmulator) -> type[BaseHTTPRequestHandler]:
                               key)
             with emulator._lock:
                 emulator.requests.append(record)
+                epoch = emulator.epoch
             if found is None:
                 self._send(record, 404, {"detail": "Not Found"}, {})
                 return
@@ -496,6 +501,9 @@ def _handler(emulator: ElevenLabsEmulator) -> type[BaseHTTPRequestHandler]:
             fault = emulator._take_fault(route)
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
+                if emulator.epoch != epoch:  # reset meanwhile: it belongs to an earlier test
+                    self.close_connection = True
+                    return
             if fault is not None and fault.status is not None:
                 self._send(record, fault.status, fault.body, dict(fault.headers))
                 return
@@ -520,7 +528,16 @@ def _handler(emulator: ElevenLabsEmulator) -> type[BaseHTTPRequestHandler]:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(data)
 
-        do_GET = do_POST = do_DELETE = _dispatch
+        def _counted(self) -> None:
+            with emulator._lock:
+                emulator.in_flight += 1
+            try:
+                self._dispatch()
+            finally:
+                with emulator._lock:
+                    emulator.in_flight -= 1
+
+        do_GET = do_POST = do_DELETE = _counted
 
     return Handler
 
