@@ -44,6 +44,17 @@ def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
     return value
 
 
+def hold_parts_from(first: int, holding: threading.Event, gate: threading.Event):
+    """A proxy hook: multipart PUTs of part ``first`` and later set ``holding`` and wait
+    for ``gate``."""
+    def hold(method: str, target: str, index: int) -> None:
+        part = re.search(r"[?&]partNumber=(\d+)", target)
+        if method == "PUT" and part and int(part[1]) >= first:
+            holding.set()
+            assert gate.wait(120), "the test never released the held part"
+    return hold
+
+
 def test_cancel_mid_upload_then_publish_again_resumes(
         xdg, sample_project, s3_server, bucket, s3, proxy_to, queue_for, monkeypatch):
     monkeypatch.setattr(R2, "default_transfer_config", lambda: TransferConfig(
@@ -51,14 +62,7 @@ def test_cancel_mid_upload_then_publish_again_resumes(
     # parts from the third on wait at the proxy until the test has cancelled (a fixed delay
     # per part raced the cancel against the upload)
     holding, gate = threading.Event(), threading.Event()
-
-    def hold_parts(method: str, target: str, index: int) -> None:
-        part = re.search(r"[?&]partNumber=(\d+)", target)
-        if method == "PUT" and part and int(part[1]) >= 3:
-            holding.set()
-            assert gate.wait(120), "the test never released the held part"
-
-    held = proxy_to(hold_parts)
+    held = proxy_to(hold_parts_from(3, holding, gate))
     queue = queue_for(r2_settings(held.url, bucket))
     render = random_file(sample_project / "renders" / "Scene-1.mp4", 26 * MB, seed=8)
     payload = PublishPayload(project=str(sample_project), render=str(render),
@@ -99,14 +103,7 @@ def test_the_ledger_shows_every_stored_part_while_the_next_one_is_slow(
     monkeypatch.setattr(R2, "default_transfer_config", lambda: TransferConfig(
         multipart_threshold=5 * MB, multipart_chunksize=5 * MB, max_concurrency=1))
     holding, gate = threading.Event(), threading.Event()
-
-    def hold_parts(method: str, target: str, index: int) -> None:
-        part = re.search(r"[?&]partNumber=(\d+)", target)
-        if method == "PUT" and part and int(part[1]) >= 3:
-            holding.set()
-            assert gate.wait(120), "the test never released the held part"
-
-    held = proxy_to(hold_parts)
+    held = proxy_to(hold_parts_from(3, holding, gate))
     queue = queue_for(r2_settings(held.url, bucket))
     render = random_file(sample_project / "renders" / "Scene-1.mp4", 16 * MB, seed=9)
     job = queue.submit(PublishPayload(project=str(sample_project), render=str(render),
