@@ -5,12 +5,12 @@ report, the CLI's printout and the Director panel."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from fal_emulator import DEFAULT_KEY as FAL_KEY
 from fal_emulator import completes, frozen_mp4
+from waits import wait_job_done as _wait
 
 from aladdin_studio.config import Settings
 from aladdin_studio.director.service import submit_brief
@@ -26,14 +26,6 @@ shots:
   - {name: Lantern, prompt: a paper lantern drifting over a lake, duration: 2,
      quality: draft, seed: 11}
 """
-
-
-def _wait(store: JobStore, job_id: str, timeout: float = 240.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (job := store.get(job_id)).done:
-        assert time.monotonic() < deadline, f"assemble still {job.status}: {job.message}"
-        time.sleep(0.1)
-    return job
 
 
 def test_a_shot_frozen_on_every_attempt_makes_the_scene_partial(
@@ -54,7 +46,7 @@ def test_a_shot_frozen_on_every_attempt_makes_the_scene_partial(
                      settings, poll_interval=0.05, backoff_base=0.01)
     with EmbeddedConsumer(queue.huey, 4, queue=queue, tick=0.05):
         job = submit_brief(queue, project, brief, max_retries=1)
-        job = _wait(store, job.id)
+        job = _wait(store, job.id, 240)
     assert job.status == "succeeded", job.error_message
     assert len(fal_emulator.submits(model.endpoint)) == 2  # the first try and one retry
     report = job.info["director"]["report"]

@@ -7,12 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from fal_emulator import DEFAULT_KEY as FAL_KEY
 from fal_emulator.server import progress, rate_limit
+from waits import wait_for
 
 from aladdin_studio.config import Settings
 from aladdin_studio.generation.registry import load_registry
@@ -20,15 +20,6 @@ from aladdin_studio.generation.request import GenerationRequest
 from aladdin_studio.jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey
 
 SCRIPT = Path(__file__).with_name("fal_consumer_proc.py")
-
-
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.02)
-    return value
 
 
 @pytest.fixture

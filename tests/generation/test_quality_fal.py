@@ -7,10 +7,10 @@ reports survive save and reopen."""
 from __future__ import annotations
 
 import json
-import time
 
 from fal_emulator import DEFAULT_KEY as FAL_KEY
 from fal_emulator import completes, frozen_mp4, off_model_mp4
+from waits import wait_job_done as wait_done
 
 from aladdin_studio import cli
 from aladdin_studio.config import Settings
@@ -24,15 +24,6 @@ from aladdin_studio.timeline.project_io import load, new_project, save
 from aladdin_studio.timeline.undo import UndoStack
 
 SIZE = (1280, 720)  # the draft tier's model renders 720p
-
-
-def wait_done(store: JobStore, job_id: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while not (job := store.get(job_id)).done:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"job {job_id} not done within {timeout} s: {job.message}")
-        time.sleep(0.05)
-    return job
 
 
 def test_a_frozen_generation_is_failed_regenerated_once_and_verify_agrees(

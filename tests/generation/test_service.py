@@ -4,12 +4,12 @@ retry, estimates and references."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import opentimelineio as otio
 import pytest
 from PIL import Image
+from waits import wait_job_done
 
 from aladdin_studio.config import Settings
 from aladdin_studio.generation import placement as P
@@ -74,11 +74,7 @@ def env(tmp_path: Path):
 
 
 def wait_done(service: GenerationService, job_id: str, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while not (job := service.store.get(job_id)).done:
-        assert time.monotonic() < deadline, f"job {job_id} still {job.status}"
-        time.sleep(0.02)
-    return job
+    return wait_job_done(service.store, job_id, timeout)
 
 
 def land(service: GenerationService, stack: UndoStack) -> list:

@@ -3,24 +3,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
+from waits import (
+    wait_for,  # noqa: F401 - the jobs tests import it from here
+    wait_job_done,
+)
 
 from aladdin_studio.jobs import JobStore
 from aladdin_studio.jobs.store import Job
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
-
-
 def wait_done(store: JobStore, job_id: str, timeout: float = 15.0) -> Job:
-    return wait_for(lambda: (j := store.get(job_id)).done and j, timeout)
+    return wait_job_done(store, job_id, timeout)

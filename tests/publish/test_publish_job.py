@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from boto3.s3.transfer import TransferConfig
 from s3_helpers import r2_settings, random_file
+from waits import wait_for
 
 from aladdin_studio.jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey
 from aladdin_studio.publish import r2 as R2
@@ -34,14 +34,6 @@ def queue_for(tmp_path: Path):
     yield make
     for consumer in consumers:
         assert consumer.close(15)
-
-
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return value
 
 
 def hold_parts_from(first: int, holding: threading.Event, gate: threading.Event):

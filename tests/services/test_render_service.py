@@ -10,6 +10,7 @@ from pathlib import Path
 
 import av
 import pytest
+from waits import wait_job_done as wait_done
 
 from aladdin_studio.config import Settings
 from aladdin_studio.jobs import EmbeddedConsumer, JobQueue, JobStore, make_huey
@@ -19,14 +20,6 @@ from aladdin_studio.services.render import ExportPayload, start_export
 from aladdin_studio.timeline import project_io
 
 TINY = replace(get_preset("draft"), size=(160, 90))
-
-
-def wait_done(store: JobStore, job_id: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while not (job := store.get(job_id)).done:
-        assert time.monotonic() < deadline, f"job still {job.status}: {job.message}"
-        time.sleep(0.05)
-    return job
 
 
 def test_payload_survives_json(tmp_path):
