@@ -103,6 +103,8 @@ class ClipPanel(QWidget):
         self.grade = _row(form, "Colour grade", combo((GRADE_LABELS.get(g, g), g)
                                                       for g in S.GRADE_PRESETS))
         self.lut = _row(form, "LUT", QComboBox())
+        self._builtin_luts: list[tuple[str, str]] | None = None  # read once: bundled files
+        self._lut_custom: str | None = None  # the .cube path listed besides the bundled ones
         self.grade_params_box = QGroupBox("Custom grade")
         params_form = QFormLayout(self.grade_params_box)
         self.grade_params: dict[str, SliderField] = {}
@@ -288,15 +290,23 @@ class ClipPanel(QWidget):
         self.clip_form.setRowVisible(self.take, len(refs) > 1)
 
     def _show_lut(self, lut: str | None) -> None:
+        """Select ``lut``; the choices are rebuilt only when they differ from the shown ones
+        (the Inspector re-shows its clip after every edit: listing the bundled LUTs each
+        time cost ~2 ms of the GUI thread)."""
+        if self._builtin_luts is None:
+            self._builtin_luts = [(name, f"{name}.cube") for name in builtin_luts()]
+        custom = lut if lut and lut not in {data for _, data in self._builtin_luts} else None
         self.lut.blockSignals(True)
         try:
-            self.lut.clear()
-            self.lut.addItem("None", None)
-            for name in builtin_luts():
-                self.lut.addItem(name, f"{name}.cube")
-            if lut and self.lut.findData(lut) < 0:
-                self.lut.addItem(Path(lut).name, lut)
-            self.lut.addItem("Choose .cube file…", CHOOSE_LUT)
+            if custom != self._lut_custom or self.lut.count() == 0:
+                self._lut_custom = custom
+                self.lut.clear()
+                self.lut.addItem("None", None)
+                for name, data in self._builtin_luts:
+                    self.lut.addItem(name, data)
+                if custom:
+                    self.lut.addItem(Path(custom).name, custom)
+                self.lut.addItem("Choose .cube file…", CHOOSE_LUT)
             self.lut.setCurrentIndex(max(0, self.lut.findData(lut)))
         finally:
             self.lut.blockSignals(False)

@@ -240,3 +240,33 @@ def test_follows_a_replaced_project(ctx, inspector, sample_project):
     assert S.get(clip, "effects")["sharpen"] == 0.5
     ctx.stack.undo()
     assert inspector.clip_panel.sharpen.value() == 0.0
+
+
+def test_lut_choices_follow_the_shown_lut(ctx, inspector, tmp_path):
+    """The LUT list is rebuilt only when its custom entry changes (a skip that ignored the
+    clip's LUT would leave a stale path listed or miss a new one)."""
+    clip, other = clip_named(ctx, "pattern-1"), clip_named(ctx, "pattern-2")
+    ctx.select([clip])
+    panel = inspector.clip_panel
+    datas = lambda: [panel.lut.itemData(i) for i in range(panel.lut.count())]  # noqa: E731
+    builtin = datas()
+    assert builtin[0] is None and "teal-orange.cube" in builtin
+    cube = tmp_path / "mine.cube"
+    cube.write_text("LUT_3D_SIZE 2\n" + "0 0 0\n1 0 0\n0 1 0\n1 1 0\n"
+                    "0 0 1\n1 0 1\n0 1 1\n1 1 1\n")
+    assert panel.set_lut(str(cube))
+    assert panel.lut.currentData() == str(cube) and panel.lut.currentText() == "mine.cube"
+    assert datas() == [*builtin[:-1], str(cube), builtin[-1]]
+    ctx.select([other])  # no LUT: the path is no longer listed
+    assert datas() == builtin and panel.lut.currentData() is None
+    ctx.select([clip])
+    assert panel.lut.currentData() == str(cube)
+    ctx.stack.undo()  # back to no LUT on the same clip
+    assert datas() == builtin and panel.lut.currentData() is None
+    ctx.stack.redo()
+    assert panel.lut.currentData() == str(cube) and str(cube) in datas()
+    assert panel.set_lut("teal-orange.cube")
+    assert datas() == builtin and panel.lut.currentText() == "teal-orange"
+    panel.lut.setCurrentIndex(panel.lut.count() - 1)  # "Choose…", then the user cancels
+    inspector.refresh()
+    assert panel.lut.currentText() == "teal-orange"
