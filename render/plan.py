@@ -251,7 +251,7 @@ def build_plan(scene: otio.schema.Timeline, resolve: Resolver,
             segments = _video_segments(track, fps, path_of, memo)
             built = (TrackPlan(track.name, index, tuple(segments),
                                tuple(s.start for s in segments)),
-                     tuple(_clip_audio(segments, fps)))
+                     tuple(_clip_audio(segments, fps, memo)))
             if memo is not None:
                 memo.keep_track(track, key, built, path_of)
         video.append(built[0])
@@ -406,47 +406,71 @@ def _video_segments(track: otio.schema.Track, fps: float,
     for t in transitions:
         ends[id(t.a)] = min(ends.get(id(t.a), t.a.end), t.start)
         starts[id(t.b)] = max(starts.get(id(t.b), t.b.start), t.end)
+    kept = memo.segments if memo is not None else {}
     for clip in clips.values():
         lo, hi = starts.get(id(clip), clip.start), ends.get(id(clip), clip.end)
         if hi > lo:
-            segments.append(make(ClipSegment, start=lo, end=hi, clip=clip))
+            entry = kept.get(id(clip))
+            if entry is None or entry[0] is not clip or entry[1] != lo or entry[2] != hi:
+                entry = (clip, lo, hi, make(ClipSegment, start=lo, end=hi, clip=clip))
+            if memo is not None:
+                memo.fresh_segments[id(clip)] = entry
+            segments.append(entry[3])
     segments += transitions
     segments.sort(key=lambda s: s.start)
     return segments
 
 
-def _clip_audio(segments: list[Segment], fps: float) -> list[AudioClipPlan]:
-    """The sound of video clips, crossfaded across transitions."""
-    seen: dict[tuple[str, int], VideoClipPlan] = {}
-    fades: dict[tuple[str, int], list[float]] = {}
+def _clip_audio(segments: list[Segment], fps: float,
+                memo: PlanMemo | None = None) -> list[AudioClipPlan]:
+    """The sound of video clips, crossfaded across transitions. (With ``memo``, a clip plan
+    outside transitions reuses the sound made for that same plan object last build.)"""
+    fades: dict[tuple[str, int], list[float]] = {}  # only clips next to a transition
     span: dict[tuple[str, int], list[int]] = {}
+    seen: dict[tuple[str, int], VideoClipPlan] = {}
     for seg in segments:
-        clips = (seg.a, seg.b) if isinstance(seg, TransitionPlan) else (seg.clip,)
-        for c in clips:
+        if not isinstance(seg, TransitionPlan):
+            c = seg.clip
             key = (c.clip_id, c.start)
+            if key not in seen:
+                seen[key] = c
+            continue
+        ka, kb = (seg.a.clip_id, seg.a.start), (seg.b.clip_id, seg.b.start)
+        for c, key in ((seg.a, ka), (seg.b, kb)):
             seen.setdefault(key, c)
             fades.setdefault(key, [0.0, 0.0])
             span.setdefault(key, [c.start, c.end])
-        if isinstance(seg, TransitionPlan):
-            ka, kb = (seg.a.clip_id, seg.a.start), (seg.b.clip_id, seg.b.start)
-            if seg.kind == "fade":  # no handles: fade out to the cut, fade in from it
-                fades[ka][1] = (seg.cut - seg.start) / fps
-                fades[kb][0] = (seg.end - seg.cut) / fps
-            else:  # both sides play through the overlap: crossfade
-                d = (seg.end - seg.start) / fps
-                span[ka][1] = max(span[ka][1], seg.end)
-                span[kb][0] = min(span[kb][0], seg.start)
-                fades[ka][1] = fades[kb][0] = d
+        if seg.kind == "fade":  # no handles: fade out to the cut, fade in from it
+            fades[ka][1] = (seg.cut - seg.start) / fps
+            fades[kb][0] = (seg.end - seg.cut) / fps
+        else:  # both sides play through the overlap: crossfade
+            d = (seg.end - seg.start) / fps
+            span[ka][1] = max(span[ka][1], seg.end)
+            span[kb][0] = min(span[kb][0], seg.start)
+            fades[ka][1] = fades[kb][0] = d
+    kept = memo.sounds if memo is not None else {}
     out = []
     for key, c in seen.items():
         if not c.has_audio or c.volume <= 0.0:
             continue
-        lo, hi = span[key]
+        plain = key not in fades
+        if plain:
+            entry = kept.get(id(c))
+            if entry is not None and entry[0] is c:
+                if memo is not None:
+                    memo.fresh_sounds[id(c)] = entry
+                out.append(entry[1])
+                continue
+        lo, hi = span[key] if not plain else (c.start, c.end)
+        fade_in, fade_out = fades[key] if not plain else (0.0, 0.0)
         start = frame_to_sample(lo, fps)
-        out.append(make(  # AudioClipPlan(...) for hundreds of clips: see make
+        sound = make(  # AudioClipPlan(...) for hundreds of clips: see make
             AudioClipPlan,
             name=c.name, clip_id=c.clip_id, path=c.path, url=c.url, role="clip", start=start,
             length=frame_to_sample(hi, fps) - start, source_start=c.source_time(lo, fps),
-            speed=c.speed, volume=c.volume, pan=ROLE_PAN["clip"], fade_in=fades[key][0],
-            fade_out=fades[key][1]))
+            speed=c.speed, volume=c.volume, pan=ROLE_PAN["clip"], fade_in=fade_in,
+            fade_out=fade_out)
+        if plain and memo is not None:
+            memo.fresh_sounds[id(c)] = (c, sound)
+        out.append(sound)
     return out

@@ -75,6 +75,13 @@ class PlanMemo:
         self._collecting: dict[int, tuple[Any, ...]] | None = None
         self._paths: dict[str, str | None] = {}
         self._last: tuple[Any, Any] = (None, None)  # (clip, key) of the latest lookup
+        # Derived from one clip plan (by its id; the entry holds the plan): its on-screen
+        # segment (plan, start, end, segment) and, outside transitions, its sound (plan,
+        # sound). An edit that moves no clip reuses them instead of making 2,000 objects.
+        self.segments: dict[int, tuple[Any, ...]] = {}
+        self.fresh_segments: dict[int, tuple[Any, ...]] = {}
+        self.sounds: dict[int, tuple[Any, Any]] = {}
+        self.fresh_sounds: dict[int, tuple[Any, Any]] = {}
 
     # ------------------------------------------------------------------ a build
 
@@ -82,18 +89,22 @@ class PlanMemo:
         """Start a build; returns the media paths to reuse (the online ones), which the
         build fills in."""
         self._fresh_clips, self._fresh_tracks = {}, {}
+        self.fresh_segments, self.fresh_sounds = {}, {}
         self._paths = {url: path for url, path in self._paths.items() if path is not None}
         return self._paths
 
     def end(self) -> None:
         self._clips, self._fresh_clips = self._fresh_clips, {}
         self._tracks, self._fresh_tracks = self._fresh_tracks, {}
+        self.segments, self.fresh_segments = self.fresh_segments, {}
+        self.sounds, self.fresh_sounds = self.fresh_sounds, {}
         self._collecting = None
 
     def clear(self) -> None:
         """Forget everything (another scene or project; media looked up again)."""
         self._clips, self._fresh_clips = {}, {}
         self._tracks, self._fresh_tracks = {}, {}
+        self.segments, self.fresh_segments, self.sounds, self.fresh_sounds = {}, {}, {}, {}
         self._collecting = None
         self._paths = {}
 
