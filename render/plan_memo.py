@@ -10,7 +10,10 @@ With a :class:`PlanMemo` a build reuses:
   every recorded edit, undo and redo of an object's attributes, metadata, effects or takes
   bumps it), and none of its offline media has come back;
 * on a changed track, each clip's plan while the clip and its take have no recorded change
-  (a clip that only moved gets a copy at its new place).
+  (a clip that only moved gets a copy at its new place);
+* for a clip plan the build yields again (same object): its on-screen segment while its span
+  is the same, and its sound while it is not next to a transition (``segments``/``sounds``,
+  filled by ``render.plan``).
 
 Media paths found online are kept (an edit that changes a clip's media changes its URL;
 a project moved elsewhere needs :meth:`PlanMemo.clear`); offline ones are looked up on every
